@@ -1,0 +1,1 @@
+"""Training, evaluation, the leaderboard and the ``isac`` command."""

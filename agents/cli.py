@@ -1,0 +1,124 @@
+"""The ``isac`` command: leaderboard, figures, perf (and train/report, see agents.training)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from isac_envs import SYSTEMS, available_systems
+
+
+def _systems_arg(name: str | None) -> list[str]:
+    if name is None:
+        return available_systems()
+    if name not in SYSTEMS:
+        raise SystemExit(f"isac: unknown system {name!r}; choose from {list(SYSTEMS)}")
+    if name not in available_systems():
+        raise SystemExit(f"isac: system {name!r} is not built yet (available: {available_systems()})")
+    return [name]
+
+
+def cmd_leaderboard(args) -> int:
+    from agents.leaderboard import run_leaderboard, write_results
+    from agents.systems import get_system
+
+    out = Path(args.out)
+    for name in _systems_arg(args.system):
+        system = get_system(name)
+        agent_factories = _agent_factories(system, args)
+        rows = run_leaderboard(system, args.config, args.episodes, args.seed, agent_factories,
+                               only=args.only, progress=not args.no_progress)
+        md, md_path, csv_path = write_results(system, args.config, args.episodes, rows, out)
+        print(md)
+        print(f"\nwritten: {md_path}  {csv_path}\n")
+    return 0
+
+
+def _agent_factories(system, args):
+    """Trained agents for the table: --agents paths, else the shipped ones (if any)."""
+    try:
+        from agents.trained import agent_factories_for
+    except ImportError:
+        return {}
+    return agent_factories_for(system, args.config, args.agents, shipped=not args.no_agents)
+
+
+def cmd_figures(args) -> int:
+    from agents.figures import make_figures
+
+    paths = make_figures(args.system, Path(args.out), quick=args.quick, workers=args.workers)
+    for p in paths:
+        print(f"written: {p}")
+    return 0
+
+
+def cmd_perf(args) -> int:
+    from agents.perf import perf_system, perf_table
+    from agents.systems import get_system
+
+    rows = []
+    for name in _systems_arg(args.system):
+        rows += perf_system(get_system(name), args.config, repeats=args.repeats, skip=args.skip)
+    table = perf_table(rows)
+    print(table)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "perf.md").write_text(table + "\n", encoding="utf-8")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="isac", description="isac-envs: ISAC RL environments and optimisation baselines")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    lb = sub.add_parser("leaderboard", help="all policies of a system on the same seeded evaluation instances")
+    lb.add_argument("--system", help="one system (default: every built system)")
+    lb.add_argument("--config", default="small", help="small | paper | path to a YAML of Params fields")
+    lb.add_argument("--episodes", type=int, default=10, help="evaluation episodes (test seeds)")
+    lb.add_argument("--seed", type=int, default=0, help="offset into the evaluation seed range")
+    lb.add_argument("--only", nargs="+", help="only these solvers (random is always run)")
+    lb.add_argument("--agents", nargs="*", default=None, help="trained agent run folders (default: shipped agents)")
+    lb.add_argument("--no-agents", action="store_true", help="solvers only")
+    lb.add_argument("--out", default="results", help="output folder")
+    lb.add_argument("--no-progress", action="store_true")
+    lb.set_defaults(func=cmd_leaderboard)
+
+    fg = sub.add_parser("figures", help="regenerate a paper's figures as PNG files")
+    fg.add_argument("system", choices=list(SYSTEMS))
+    fg.add_argument("--out", default="results/figures")
+    fg.add_argument("--quick", action="store_true", help="fewer seeds")
+    fg.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes")
+    fg.set_defaults(func=cmd_figures)
+
+    pf = sub.add_parser("perf", help="median timings of model functions, env steps and solvers")
+    pf.add_argument("--system")
+    pf.add_argument("--config", default="paper")
+    pf.add_argument("--repeats", type=int, default=7)
+    pf.add_argument("--skip", nargs="*", default=None, help="solvers to skip")
+    pf.add_argument("--out", default="results")
+    pf.set_defaults(func=cmd_perf)
+
+    try:
+        from agents.training import add_cli as add_training_cli
+    except ImportError:
+        pass
+    else:
+        add_training_cli(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, TypeError) as exc:
+        if os.environ.get("ISAC_DEBUG"):
+            raise
+        print(f"isac: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

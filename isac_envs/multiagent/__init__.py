@@ -1,0 +1,1 @@
+"""PettingZoo entry modules: ``<system>_v0`` with ``env()`` and ``parallel_env()``."""
