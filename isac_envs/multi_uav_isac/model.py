@@ -1,0 +1,426 @@
+"""ISAC multi-UAV network (AIBOT paper): parameters, snapshots, decisions and the objective.
+
+Pure functions, no Gymnasium. Equation numbers "(Sn)" refer to the system spec
+``multi_uav_isac.md``, "(n)" to the paper (Zheng et al., Globecom 2024 workshop).
+Index convention: UAV j in 0..K (j < K cooperative, j = K the non-cooperative UAV),
+BS m in 0..M-1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from isac_envs.core import (
+    FEASIBILITY_TOL,
+    Evaluation,
+    ParamsBase,
+    check_action,
+    require_finite,
+    require_in_range,
+    require_int,
+    require_nonnegative,
+    require_positive,
+)
+from isac_envs.physics.arrays import crb_direction_cosine_rad2, crb_range_m2, upa_mrt_beam_gain
+from isac_envs.physics.units import SPEED_OF_LIGHT_MPS
+
+__all__ = [
+    "Params", "Instance", "Decision", "sample_instance", "advance_instance", "evaluate",
+    "decode_action", "encode_action", "observe", "obs_dim", "action_dim", "bs_layout",
+    "clip_box", "compute_gains", "rho_from_snr", "loads", "bandwidths_hz",
+]
+
+
+# --------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class Params(ParamsBase):
+    """Every constant of the system (SI units; spec Sec. 2). Defaults = paper setting."""
+
+    num_bs: int = 6
+    num_uavs: int = 18
+    num_slots: int = 20
+    slot_duration_s: float = 1.0
+    carrier_freq_hz: float = 30e9
+    noise_psd_w_per_hz: float = 1.2589254e-20
+    bandwidth_hz: float = 400e6
+    p_min_w: float = 1e-3
+    p_max_w: float = 10.0
+    p_total_w: float = 20.0
+    area_size_m: float = 2000.0
+    bs_height_m: float = 25.0
+    uav_alt_min_m: float = 50.0
+    uav_alt_max_m: float = 300.0
+    upa_nx: int = 4
+    upa_ny: int = 4
+    rcs_coop_m2: float = 0.1
+    rcs_noncoop_m2: float = 0.1
+    sensing_time_s: float = 0.01
+    theta1: float = 0.5
+    theta2: float = 0.3
+    rate_unit_bps: float = 1e9
+    varpi1_m2: float = 0.01
+    varpi2_rad2: float = 9e-4
+    crb_floor_range_m2: float = 0.01
+    crb_floor_angle_rad2: float = 9e-4
+    rho_min: float = 0.2
+    rate_min_bps: float = 350e6
+    num_hotspots: int = 4
+    hotspot_std_m: float = 350.0
+    hotspot_std_z_m: float = 40.0
+    uav_speed_mps: float = 10.0
+    noncoop_speed_mps: float = 20.0
+    pos_err_std_m: float = 10.0
+    noncoop_pos_err_std_m: float = 20.0
+    penalty: float = 2.0
+
+    _INTS = ("num_bs", "num_uavs", "num_slots", "num_hotspots")
+    _POSITIVE = ("bandwidth_hz", "carrier_freq_hz", "noise_psd_w_per_hz", "area_size_m", "sensing_time_s",
+                 "rate_unit_bps", "varpi1_m2", "varpi2_rad2", "crb_floor_range_m2", "crb_floor_angle_rad2",
+                 "rcs_coop_m2", "rcs_noncoop_m2", "hotspot_std_m", "hotspot_std_z_m", "slot_duration_s",
+                 "p_min_w", "p_max_w", "p_total_w")
+    _NONNEG = ("uav_speed_mps", "noncoop_speed_mps", "pos_err_std_m", "noncoop_pos_err_std_m", "penalty",
+               "rate_min_bps", "theta2")
+
+    def validate(self) -> None:
+        for name in self._INTS:
+            require_int(name, getattr(self, name), 1)
+        require_int("upa_nx", self.upa_nx, 2)
+        require_int("upa_ny", self.upa_ny, 2)
+        for f in self.field_names():
+            if f not in self._INTS and f not in ("upa_nx", "upa_ny"):
+                require_finite(f, getattr(self, f))
+        for name in self._POSITIVE:
+            require_positive(name, getattr(self, name))
+        for name in self._NONNEG:
+            require_nonnegative(name, getattr(self, name))
+        if not self.p_min_w < self.p_max_w:
+            raise ValueError(f"p_min_w must be < p_max_w, got p_min_w={self.p_min_w!r}, p_max_w={self.p_max_w!r}")
+        if not (2 * self.num_uavs + 1) * self.p_min_w < self.p_total_w:
+            raise ValueError(f"p_total_w must exceed (2*num_uavs+1)*p_min_w = "
+                             f"{(2 * self.num_uavs + 1) * self.p_min_w!r}, got {self.p_total_w!r}")
+        require_in_range("theta1", self.theta1, 0.0, 1.0)
+        rho_cap = self.varpi1_m2 / self.crb_floor_range_m2 + self.varpi2_rad2 / self.crb_floor_angle_rad2
+        require_in_range("rho_min", self.rho_min, 0.0, rho_cap, hi_open=True)
+        if not self.bs_height_m < self.uav_alt_min_m < self.uav_alt_max_m:
+            raise ValueError(f"need bs_height_m < uav_alt_min_m < uav_alt_max_m, got bs_height_m={self.bs_height_m!r}, "
+                             f"uav_alt_min_m={self.uav_alt_min_m!r}, uav_alt_max_m={self.uav_alt_max_m!r}")
+        if not self.uav_alt_max_m - self.uav_alt_min_m > 100:
+            raise ValueError(f"uav_alt_max_m - uav_alt_min_m must be > 100, got uav_alt_min_m={self.uav_alt_min_m!r}, "
+                             f"uav_alt_max_m={self.uav_alt_max_m!r}")
+
+    # ---- derived constants (Sec. 2)
+    @property
+    def wavelength_m(self) -> float:
+        return SPEED_OF_LIGHT_MPS / self.carrier_freq_hz
+
+    @property
+    def beta0(self) -> float:
+        """Free-space power gain at 1 m, (lambda / 4 pi)^2 (eq. 3)."""
+        return (self.wavelength_m / (4.0 * math.pi)) ** 2
+
+    @property
+    def num_antennas(self) -> int:
+        return self.upa_nx * self.upa_ny
+
+    @property
+    def beta1(self) -> float:
+        """3 c^2 / (8 pi^2) [m^2 Hz^2]: CRB_d = beta1 / (b^2 SNR) (S8)."""
+        return 3.0 * SPEED_OF_LIGHT_MPS**2 / (8.0 * math.pi**2)
+
+    @property
+    def beta2(self) -> float:
+        """6 / (pi^2 (N_max^2 - 1)): CRB_theta = beta2 / SNR (S8)."""
+        n = max(self.upa_nx, self.upa_ny)
+        return 6.0 / (math.pi**2 * (n * n - 1))
+
+
+# --------------------------------------------------------------------------- instance / decision
+@dataclass(frozen=True)
+class Instance:
+    """One slot's snapshot (spec Sec. 3). ``uav_pos`` is ground truth: solvers must not read it."""
+
+    bs_pos: np.ndarray            # (M, 3) m
+    hotspot_centers: np.ndarray   # (C, 3) m
+    hotspot_weights: np.ndarray   # (C,)
+    uav_cluster: np.ndarray       # (K,) int64
+    uav_pos: np.ndarray           # (K+1, 3) m, true
+    uav_pos_est: np.ndarray       # (K+1, 3) m, BS-side estimates
+    pos_err_std: np.ndarray       # (K+1,) m
+    noncoop_vel: np.ndarray       # (3,) m/s
+    gain_comm: np.ndarray         # (K, M) effective comm power gain (S4)
+    gain_sense: np.ndarray        # (K+1, M) sensing SNR per watt [1/W] (S5)
+    slot: int = 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Association and powers (spec Sec. 4)."""
+
+    assoc: np.ndarray    # (K+1,) int64, serving BS of every UAV
+    p_comm: np.ndarray   # (K,) W, comm stream to cooperative UAV k
+    p_sense: np.ndarray  # (K+1,) W, radar stream towards UAV j
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {"assoc": self.assoc.copy(), "p_comm": self.p_comm.copy(), "p_sense": self.p_sense.copy()}
+
+
+# --------------------------------------------------------------------------- geometry and gains
+def bs_layout(params: Params) -> np.ndarray:
+    """Deterministic BS grid (S2): rows = floor(sqrt M), cols = ceil(M/rows), last row centred."""
+    m_count, side = params.num_bs, params.area_size_m
+    rows = int(math.floor(math.sqrt(m_count)))
+    cols = int(math.ceil(m_count / rows))
+    m = np.arange(m_count)
+    r, c = m // cols, m % cols
+    n_in_row = np.minimum(cols, m_count - r * cols)
+    x = (c + 0.5 + (cols - n_in_row) / 2.0) * side / cols
+    y = (r + 0.5) * side / rows
+    return np.stack([x, y, np.full(m_count, params.bs_height_m)], axis=1).astype(float)
+
+
+def clip_box(params: Params, q: np.ndarray) -> np.ndarray:
+    """x, y into [0, L], z into [z_min, z_max] (Sec. 3)."""
+    lo = np.array([0.0, 0.0, params.uav_alt_min_m])
+    hi = np.array([params.area_size_m, params.area_size_m, params.uav_alt_max_m])
+    return np.clip(q, lo, hi)
+
+
+def _directions(pos: np.ndarray, bs_pos: np.ndarray):
+    """Distances (J, M) and unit directions (J, M, 3) from every BS to every point (S1)."""
+    diff = pos[:, None, :] - bs_pos[None, :, :]
+    dist = np.sqrt(np.einsum("jmc,jmc->jm", diff, diff))
+    return dist, diff / dist[..., None]
+
+
+def compute_gains(params: Params, bs_pos, uav_pos, uav_pos_est):
+    """``gain_comm`` (K, M) (S4) and ``gain_sense`` (K+1, M) [1/W] (S5) for MRT beams at the estimates."""
+    k = params.num_uavs
+    d, u = _directions(uav_pos, bs_pos)
+    _, u_hat = _directions(uav_pos_est, bs_pos)
+    g_bf = upa_mrt_beam_gain(u, u_hat, params.upa_nx, params.upa_ny)        # (S3)
+    gain_comm = params.beta0 * g_bf[:k] / d[:k] ** 2                        # (S4)
+    rcs = np.full(k + 1, params.rcs_coop_m2)
+    rcs[k] = params.rcs_noncoop_m2
+    gain_sense = (params.beta0 * rcs[:, None] / (4.0 * math.pi * d**4) * g_bf * params.num_antennas
+                  * params.sensing_time_s / params.noise_psd_w_per_hz)      # (S5)
+    return gain_comm, gain_sense
+
+
+def _estimates(params: Params, uav_pos, pos_err_std, rng):
+    """Position estimates: truth + N(0, std^2) per axis, clipped (Sec. 3 step 6)."""
+    noise = rng.standard_normal((params.num_uavs + 1, 3)) * pos_err_std[:, None]
+    return clip_box(params, uav_pos + noise)
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """Slot-0 snapshot; draws in the spec's order (Sec. 3, steps 1-7)."""
+    k, c, side = params.num_uavs, params.num_hotspots, params.area_size_m
+    cx = rng.uniform(0.15 * side, 0.85 * side, size=(c, 2))
+    cz = rng.uniform(params.uav_alt_min_m + 50.0, params.uav_alt_max_m - 50.0, size=(c, 1))
+    centers = np.concatenate([cx, cz], axis=1)
+    weights = rng.dirichlet(np.full(c, 2.0))
+    cluster = rng.choice(c, size=k, p=weights).astype(np.int64)
+    spread = np.array([params.hotspot_std_m, params.hotspot_std_m, params.hotspot_std_z_m])
+    coop = clip_box(params, centers[cluster] + rng.standard_normal((k, 3)) * spread)
+    nc = np.array([rng.uniform(0.0, side), rng.uniform(0.0, side),
+                   rng.uniform(params.uav_alt_min_m, params.uav_alt_max_m)])
+    phi = rng.uniform(0.0, 2.0 * math.pi)
+    vel = params.noncoop_speed_mps * np.array([math.cos(phi), math.sin(phi), 0.0])
+    err_std = np.array([params.pos_err_std_m] * k + [params.noncoop_pos_err_std_m], dtype=float)
+    pos = np.vstack([coop, nc])
+    return _with_positions(params, bs_layout(params), centers, weights, cluster, pos, err_std, vel, 0, rng)
+
+
+def _with_positions(params, bs_pos, centers, weights, cluster, pos, err_std, vel, slot, rng) -> Instance:
+    est = _estimates(params, pos, err_std, rng)
+    gain_comm, gain_sense = compute_gains(params, bs_pos, pos, est)
+    return Instance(bs_pos=bs_pos, hotspot_centers=centers, hotspot_weights=weights, uav_cluster=cluster,
+                    uav_pos=pos, uav_pos_est=est, pos_err_std=err_std, noncoop_vel=vel,
+                    gain_comm=gain_comm, gain_sense=gain_sense, slot=int(slot))
+
+
+def advance_instance(params: Params, instance: Instance, rng: np.random.Generator) -> Instance:
+    """Mobility n -> n+1 (Sec. 3): Gauss-Markov to the hotspot centre; non-coop straight, mirrored."""
+    k, side = params.num_uavs, params.area_size_m
+    a = max(0.0, 1.0 - (params.uav_speed_mps * params.slot_duration_s) ** 2 / (4.0 * params.hotspot_std_m**2))
+    mu = instance.hotspot_centers[instance.uav_cluster]
+    spread = np.array([params.hotspot_std_m, params.hotspot_std_m, params.hotspot_std_z_m])
+    xi = rng.standard_normal((k, 3))
+    coop = clip_box(params, mu + a * (instance.uav_pos[:k] - mu) + math.sqrt(1.0 - a * a) * spread * xi)
+    q = instance.uav_pos[k] + instance.noncoop_vel * params.slot_duration_s
+    v = instance.noncoop_vel.copy()
+    low, high = q[:2] < 0.0, q[:2] > side
+    q[:2] = np.where(low, -q[:2], np.where(high, 2.0 * side - q[:2], q[:2]))
+    v[:2] = np.where(low | high, -v[:2], v[:2])
+    pos = np.vstack([coop, q[None, :]])
+    return _with_positions(params, instance.bs_pos, instance.hotspot_centers, instance.hotspot_weights,
+                           instance.uav_cluster, pos, instance.pos_err_std, v, instance.slot + 1, rng)
+
+
+# --------------------------------------------------------------------------- objective
+def loads(params: Params, assoc: np.ndarray) -> np.ndarray:
+    """N_m: UAVs (non-coop included) served by each BS (S6)."""
+    return np.bincount(assoc, minlength=params.num_bs)
+
+
+def bandwidths_hz(params: Params, assoc: np.ndarray) -> np.ndarray:
+    """b_j = B / N_{a_j} for every UAV (S6)."""
+    return params.bandwidth_hz / loads(params, assoc)[assoc]
+
+
+def rho_from_snr(params: Params, snr_sense, bandwidth_hz):
+    """Localisation QoS (S9) from the integrated echo SNR and the UAV's sub-band."""
+    crb_d = crb_range_m2(snr_sense, bandwidth_hz)                            # (S8)
+    crb_t = crb_direction_cosine_rad2(snr_sense, max(params.upa_nx, params.upa_ny))
+    return (params.varpi1_m2 / (crb_d + params.crb_floor_range_m2)
+            + params.varpi2_rad2 / (crb_t + params.crb_floor_angle_rad2))
+
+
+def _check_decision(params: Params, decision: Decision):
+    k, m = params.num_uavs, params.num_bs
+    if not isinstance(decision, Decision):
+        raise TypeError(f"decision must be a Decision, got {type(decision).__name__}")
+    assoc = np.asarray(decision.assoc)
+    p_c = np.asarray(decision.p_comm, float)
+    p_s = np.asarray(decision.p_sense, float)
+    for name, arr, shape in (("assoc", assoc, (k + 1,)), ("p_comm", p_c, (k,)), ("p_sense", p_s, (k + 1,))):
+        if arr.shape != shape:
+            raise ValueError(f"decision.{name} must have shape {shape}, got {arr.shape}")
+    if not np.issubdtype(assoc.dtype, np.integer) or assoc.min() < 0 or assoc.max() >= m:
+        raise ValueError(f"decision.assoc must hold integers in [0, {m}), got {assoc.tolist()}")
+    for name, arr in (("p_comm", p_c), ("p_sense", p_s)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"decision.{name} must be finite, got {arr.tolist()}")
+    return assoc.astype(np.int64), p_c, p_s
+
+
+def _violations(params: Params, assoc, p_c, p_s, rates, rho) -> dict[str, float]:
+    """Normalised violations (S12)."""
+    p_all = np.concatenate([p_c, p_s])
+    c3 = np.sum(np.maximum(0.0, p_all / params.p_max_w - 1.0) + np.maximum(0.0, 1.0 - p_all / params.p_min_w))
+    k = params.num_uavs
+    p_bs = (np.bincount(assoc[:k], p_c, params.num_bs) + np.bincount(assoc, p_s, params.num_bs))
+    c4 = np.sum(np.maximum(0.0, p_bs / params.p_total_w - 1.0))
+    c5 = np.mean(np.maximum(0.0, 1.0 - rho / params.rho_min)) if params.rho_min > 0 else 0.0
+    c6 = np.mean(np.maximum(0.0, 1.0 - rates / params.rate_min_bps)) if params.rate_min_bps > 0 else 0.0
+    return {"C3": float(c3), "C4": float(c4), "C5": float(c5), "C6": float(c6)}
+
+
+def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
+    """Objective G (S10), its components (S13) and normalised violations (S12)."""
+    assoc, p_c, p_s = _check_decision(params, decision)
+    k, idx = params.num_uavs, np.arange(params.num_uavs + 1)
+    n_m = loads(params, assoc)
+    b = params.bandwidth_hz / n_m[assoc]                                    # (S6)
+    snr_c = p_c * instance.gain_comm[idx[:k], assoc[:k]] / (params.noise_psd_w_per_hz * b[:k])  # (S7)
+    rates = b[:k] * np.log2(1.0 + np.maximum(snr_c, 0.0))
+    snr_s = np.maximum(p_s, 0.0) * instance.gain_sense[idx, assoc]
+    rho = rho_from_snr(params, snr_s, b)                                     # (S9)
+    rate_term = params.theta1 * rates.sum() / (k * params.rate_unit_bps)    # (S10)
+    sensing_term = (1.0 - params.theta1) * params.theta2 * rho.sum() / (k + 1)
+    objective = float(rate_term + sensing_term)
+    viol = _violations(params, assoc, p_c, p_s, rates, rho)
+    metrics = _metrics(params, instance, assoc, p_c, p_s, b, snr_c, snr_s, rates, rho, n_m)
+    metrics.update(objective=objective, rate_term=float(rate_term), sensing_term=float(sensing_term))
+    feasible = all(v <= FEASIBILITY_TOL for v in viol.values())
+    return Evaluation(objective=objective, metrics=metrics, violations=viol, feasible=feasible)
+
+
+def _db(x):
+    return 10.0 * np.log10(np.maximum(x, 1e-30))
+
+
+def _metrics(params, instance, assoc, p_c, p_s, b, snr_c, snr_s, rates, rho, n_m) -> dict[str, float]:
+    """The metrics dict of (S13) (objective and terms added by ``evaluate``)."""
+    k = params.num_uavs
+    crb_d = crb_range_m2(snr_s[k], b[k])
+    crb_t = crb_direction_cosine_rad2(snr_s[k], max(params.upa_nx, params.upa_ny))
+    d_hat = np.linalg.norm(instance.uav_pos_est[k] - instance.bs_pos[assoc[k]])
+    p_bs = np.bincount(assoc[:k], p_c, params.num_bs) + np.bincount(assoc, p_s, params.num_bs)
+    total = p_c.sum() + p_s.sum()
+    return {
+        "sum_rate_bps": float(rates.sum()), "mean_rate_bps": float(rates.mean()),
+        "min_rate_bps": float(rates.min()), "rho_sum": float(rho.sum()), "rho_mean": float(rho.mean()),
+        "rho_min_achieved": float(rho.min()), "rho_noncoop": float(rho[k]),
+        "crb_noncoop_range_m2": float(crb_d), "crb_noncoop_angle_rad2": float(crb_t),
+        "crb_noncoop_pos_m2": float(crb_d + 2.0 * d_hat**2 * crb_t),
+        "snr_comm_db_mean": float(np.mean(_db(snr_c))), "snr_comm_db_min": float(np.min(_db(snr_c))),
+        "snr_sense_noncoop_db": float(_db(snr_s[k])),
+        "sense_power_frac": float(p_s.sum() / total) if total > 0 else 0.0,
+        "bs_power_use": float(p_bs.sum() / (params.num_bs * params.p_total_w)),
+        "max_load": float(n_m.max()), "idle_bs": float(np.sum(n_m == 0)),
+    }
+
+
+# --------------------------------------------------------------------------- codec and observation
+def action_dim(params: Params) -> int:
+    """(K+1) M association scores + K comm + (K+1) sensing power scores (Sec. 6)."""
+    k, m = params.num_uavs, params.num_bs
+    return (k + 1) * m + k + (k + 1)
+
+
+def obs_dim(params: Params) -> int:
+    """3(K+1) + KM + (K+1)M + (K+1) + 4C + 2M + 1 (Sec. 6)."""
+    k, m, c = params.num_uavs, params.num_bs, params.num_hotspots
+    return 3 * (k + 1) + k * m + (k + 1) * m + (k + 1) + 4 * c + 2 * m + 1
+
+
+def link_bs(params: Params, assoc: np.ndarray) -> np.ndarray:
+    """Serving BS of each of the 2K+1 links: [comm links k < K | sensing links j <= K]."""
+    return np.concatenate([assoc[: params.num_uavs], assoc])
+
+
+def scale_to_budget(params: Params, p: np.ndarray, bs_of_link: np.ndarray) -> np.ndarray:
+    """Per BS: shrink p_l - p_min proportionally where the BS's sum exceeds P_total (Sec. 6 step 3)."""
+    n = np.bincount(bs_of_link, minlength=params.num_bs)
+    s = np.bincount(bs_of_link, p, params.num_bs)
+    over = s > params.p_total_w
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f = np.where(over, (params.p_total_w - n * params.p_min_w) / (s - n * params.p_min_w), 1.0)
+    return params.p_min_w + (p - params.p_min_w) * f[bs_of_link]
+
+
+def decode_action(params: Params, action) -> Decision:
+    """Action in [-1, 1]^D_act -> Decision: argmax association, affine powers, per-BS budget scaling."""
+    k, m = params.num_uavs, params.num_bs
+    a = check_action(action, (action_dim(params),))
+    assoc = np.argmax(a[: (k + 1) * m].reshape(k + 1, m), axis=1).astype(np.int64)
+    y = (a[(k + 1) * m:] + 1.0) / 2.0
+    p = params.p_min_w + y * (params.p_max_w - params.p_min_w)
+    p = scale_to_budget(params, p, link_bs(params, assoc))
+    return Decision(assoc=assoc, p_comm=p[:k], p_sense=p[k:])
+
+
+def encode_action(params: Params, decision: Decision) -> np.ndarray:
+    """Decision -> action (float32): +1 at the serving BS's score, -1 elsewhere; powers affine."""
+    k, m = params.num_uavs, params.num_bs
+    assoc, p_c, p_s = _check_decision(params, decision)
+    scores = -np.ones((k + 1, m))
+    scores[np.arange(k + 1), assoc] = 1.0
+    p = np.concatenate([p_c, p_s])
+    y = np.clip(2.0 * (p - params.p_min_w) / (params.p_max_w - params.p_min_w) - 1.0, -1.0, 1.0)
+    return np.concatenate([scores.ravel(), y]).astype(np.float32)
+
+
+def _norm_pos(params: Params, q: np.ndarray) -> np.ndarray:
+    z_span = params.uav_alt_max_m - params.uav_alt_min_m
+    return np.stack([q[..., 0] / params.area_size_m, q[..., 1] / params.area_size_m,
+                     (q[..., 2] - params.uav_alt_min_m) / z_span], axis=-1)
+
+
+def observe(params: Params, instance: Instance) -> np.ndarray:
+    """Normalised observation vector (Sec. 6 table), clipped to [-5, 5], float32."""
+    parts = [
+        _norm_pos(params, instance.uav_pos_est).ravel(),
+        (_db(instance.gain_comm).ravel() + 110.0) / 10.0,
+        (_db(instance.gain_sense).ravel() - 5.0) / 15.0,
+        instance.pos_err_std / 50.0,
+        _norm_pos(params, instance.hotspot_centers).ravel(),
+        instance.hotspot_weights,
+        (instance.bs_pos[:, :2] / params.area_size_m).ravel(),
+        [instance.slot / params.num_slots],
+    ]
+    return np.clip(np.concatenate(parts), -5.0, 5.0).astype(np.float32)
