@@ -43,12 +43,17 @@ def run_episode(env: gym.Env, policy, seed: int, episode_objective: str = "mean"
     episode_objective: "mean" of the steps' info["objective"], or the "last" step's.
     native: optional ``f(params, instance, decision) -> Evaluation`` scoring a solver's own
         Decision (the one the policy planned on the reset instance).
+
+    A multi-agent policy (``policy.multiagent``) plays its own PettingZoo parallel env with
+    the same seed instead: the same instance and the same ``evaluate`` in its infos.
     """
+    if getattr(policy, "multiagent", False):
+        return run_parallel_episode(policy.parallel_env, policy, seed, episode_objective)
     obs, info = env.reset(seed=seed)
     reset_instance = info["instance"]
     if hasattr(policy, "reset"):
         policy.reset(seed=seed)
-    objectives, rewards, feasibles, metrics, actions = [], [], [], [], []
+    infos, rewards, actions = [], [], []
     act_time = 0.0
     native_obj = None
     done = False
@@ -61,11 +66,33 @@ def run_episode(env: gym.Env, policy, seed: int, episode_objective: str = "mean"
         if keep_actions:
             actions.append(np.array(action, copy=True))
         obs, reward, terminated, truncated, info = env.step(action)
-        objectives.append(float(info["objective"]))
+        infos.append(info)
         rewards.append(float(reward))
-        feasibles.append(bool(info["feasible"]))
-        metrics.append(info["metrics"])
         done = terminated or truncated
+    return _aggregate(seed, infos, rewards, act_time, episode_objective, native_obj, actions)
+
+
+def run_parallel_episode(par_env, policy, seed: int, episode_objective: str = "mean") -> EpisodeResult:
+    """One episode of a PettingZoo parallel env; every agent's info is the single-agent info."""
+    observations, infos = par_env.reset(seed=seed)
+    policy.reset(seed=seed)
+    steps: list[dict] = []
+    rewards, act_time = [], 0.0
+    while par_env.agents:
+        t0 = time.perf_counter()
+        actions = policy.act_all(observations, infos)
+        act_time += time.perf_counter() - t0
+        observations, rew, _, _, infos = par_env.step(actions)
+        first = next(iter(infos))
+        steps.append(infos[first])
+        rewards.append(float(rew[first]))
+    return _aggregate(seed, steps, rewards, act_time, episode_objective, None, [])
+
+
+def _aggregate(seed, infos, rewards, act_time, episode_objective, native_obj, actions) -> EpisodeResult:
+    objectives = [float(i["objective"]) for i in infos]
+    feasibles = [bool(i["feasible"]) for i in infos]
+    metrics = [i["metrics"] for i in infos]
     steps = len(objectives)
     if episode_objective == "last":
         objective, feasible, mets = objectives[-1], float(feasibles[-1]), dict(metrics[-1])
