@@ -1,0 +1,461 @@
+"""Cell-free cognitive satellite-UAV swarm network (spec ``cell_free_sat_uav.md``): the model.
+
+A swarm of M single-antenna UAVs jointly serves N groups of K_g multi-antenna UAV users, group n
+in time slot n, on L subchannels shared with a satellite whose J ground users must be protected
+by an interference-temperature threshold. ``evaluate`` scores a whole-flight ``Decision``
+(subchannel assignment, powers, hovering times) with the Monte-Carlo ergodic rate (S8) from the
+stored fading samples; the deterministic equivalent (S9) used by the solvers lives here too.
+Pure functions, no Gymnasium; the single source of every score.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from isac_envs.core import (
+    FEASIBILITY_TOL,
+    Evaluation,
+    ParamsBase,
+    require_finite,
+    require_int,
+    require_nonnegative,
+    require_positive,
+)
+from isac_envs.physics.deterministic_equivalent import de_rate_bits, mc_logdet_rate_bits
+from isac_envs.physics.itu import elevation_deg, fspl_p525_db, gaseous_loss_db, los_probability
+from isac_envs.physics.units import dbm_to_w
+
+__all__ = [
+    "Params", "Instance", "Decision", "sample_instance", "evaluate", "user_efficiency",
+    "empty_decision", "subchannel_freqs_hz", "link_alpha", "de_rates_all", "mc_rates_assigned",
+    "interference_w", "backoff", "energy_used_j", "observation", "observation_static",
+    "VIOLATION_KEYS", "METRIC_KEYS",
+]
+
+VIOLATION_KEYS = ("total_hover_time", "slot_hover_time", "energy", "max_power", "interference", "power_nonneg")
+METRIC_KEYS = (
+    "efficiency_sum", "efficiency_min", "efficiency_sum_de", "efficiency_min_de", "jain_fairness",
+    "throughput_mbps", "total_hover_time_s", "energy_used_frac_mean", "energy_used_frac_max",
+    "power_peak_frac", "interference_margin_db_max", "subchannels_used", "users_served_frac",
+    "mean_link_snr_db", "de_rel_error",
+)
+
+
+# --------------------------------------------------------------------------- Params
+@dataclass(frozen=True)
+class Params(ParamsBase):
+    """Every constant of the system (spec Sec. 2), SI units; dB fields carry the unit in the name."""
+
+    num_uavs: int = 6
+    num_groups: int = 4
+    users_per_group: int = 4
+    num_sat_users: int = 16
+    num_rx_antennas: int = 2
+    num_subchannels: int = 8
+    carrier_freq_hz: float = 2.0e9
+    subchannel_bandwidth_hz: float = 1.0e6
+    noise_dbm: float = -104.0
+    interference_threshold_dbm: float = -110.0
+    max_power_w: float = 0.1
+    total_hover_time_s: float = 300.0
+    max_slot_hover_time_s: float = 120.0
+    comm_energy_total_j: float = 60.0
+    region_size_m: float = 20000.0
+    group_radius_m: float = 2000.0
+    group_min_separation_m: float = 5000.0
+    swarm_radius_m: float = 1000.0
+    uav_altitude_m: float = 300.0
+    ground_height_m: float = 1.5
+    los_a: float = 4.88
+    los_b: float = 0.43
+    excess_los_db: float = 0.1
+    excess_nlos_db: float = 21.0
+    shadow_std_los_db: float = 3.0
+    shadow_std_nlos_db: float = 8.0
+    gas_atten_db_per_km: float = 0.007
+    fading_samples: int = 64
+    sat_altitude_m: float = 600e3
+    objective_mode: str = "sum"
+    penalty: float = 20.0
+
+    def validate(self) -> None:
+        for name in ("num_uavs", "num_groups", "users_per_group", "num_rx_antennas", "num_subchannels",
+                     "fading_samples"):
+            require_int(name, getattr(self, name), 1)
+        require_int("num_sat_users", self.num_sat_users, 0)
+        for name in ("noise_dbm", "interference_threshold_dbm"):
+            require_finite(name, getattr(self, name))
+        for name in ("max_power_w", "total_hover_time_s", "max_slot_hover_time_s", "comm_energy_total_j",
+                     "carrier_freq_hz", "subchannel_bandwidth_hz", "region_size_m", "uav_altitude_m",
+                     "los_a", "los_b", "sat_altitude_m"):
+            require_positive(name, getattr(self, name))
+        for name in ("group_radius_m", "swarm_radius_m", "group_min_separation_m", "shadow_std_los_db",
+                     "shadow_std_nlos_db", "excess_los_db", "excess_nlos_db", "gas_atten_db_per_km",
+                     "ground_height_m", "penalty"):
+            require_nonnegative(name, getattr(self, name))
+        if not self.region_size_m > 2 * self.group_radius_m:
+            raise ValueError(f"region_size_m must be > 2 * group_radius_m = {2 * self.group_radius_m}, "
+                             f"got {self.region_size_m!r}")
+        if not self.uav_altitude_m > self.ground_height_m:
+            raise ValueError(f"uav_altitude_m must be > ground_height_m = {self.ground_height_m}, "
+                             f"got {self.uav_altitude_m!r}")
+        if self.objective_mode not in ("sum", "maxmin"):
+            raise ValueError(f"objective_mode must be 'sum' or 'maxmin', got {self.objective_mode!r}")
+
+    # derived quantities
+    @property
+    def noise_w(self) -> float:
+        """sigma^2 per subchannel, W."""
+        return float(dbm_to_w(self.noise_dbm))
+
+    @property
+    def interference_threshold_w(self) -> float:
+        """I_th, W."""
+        return float(dbm_to_w(self.interference_threshold_dbm))
+
+    @property
+    def energy_per_uav_j(self) -> float:
+        """E_m = E / M (equal split, (12))."""
+        return self.comm_energy_total_j / self.num_uavs
+
+
+# --------------------------------------------------------------------------- Instance / Decision
+def _arrays_equal(a, b) -> bool:
+    """Field-wise exact equality of two dataclasses of arrays (same type)."""
+    if type(a) is not type(b):
+        return NotImplemented
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One flight snapshot (spec Sec. 3); shapes with N groups, K_g users, M UAVs, J sat users, L subchannels."""
+
+    group_center: np.ndarray      # (N, 2) m
+    user_pos: np.ndarray          # (N, K_g, 3) m
+    uav_pos: np.ndarray           # (N, M, 3) m
+    sat_user_pos: np.ndarray      # (J, 3) m
+    sat_subchannel: np.ndarray    # (N, J) int64
+    los_user: np.ndarray          # (N, K_g, M) bool
+    los_sat: np.ndarray           # (N, J, M) bool
+    gain_user: np.ndarray         # (N, K_g, M, L) linear
+    gain_sat: np.ndarray          # (N, J, M, L) linear
+    gain_user_proxy: np.ndarray   # (N, K_g, M, L) linear (S5)
+    gain_sat_proxy: np.ndarray    # (N, J, M, L) linear (S5)
+    fading: np.ndarray            # (N, K_g, L, S, N_r, M) complex128
+
+    __eq__ = _arrays_equal
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """Whole-flight decision (spec Sec. 4): assignment (N, L) in {-1..K_g-1}, power (N, M, L) W, hover_time (N,) s."""
+
+    assignment: np.ndarray
+    power: np.ndarray
+    hover_time: np.ndarray
+
+    __eq__ = _arrays_equal
+
+
+def empty_decision(params: Params) -> Decision:
+    """Nothing decided: assignment -1, zero power, zero hovering time."""
+    n, m, l = params.num_groups, params.num_uavs, params.num_subchannels
+    return Decision(np.full((n, l), -1, dtype=np.int64), np.zeros((n, m, l)), np.zeros(n))
+
+
+# --------------------------------------------------------------------------- sampling
+def subchannel_freqs_hz(params: Params) -> np.ndarray:
+    """Centre frequencies f_l = f_c + (l - (L-1)/2) B (S2)."""
+    l = np.arange(params.num_subchannels)
+    return params.carrier_freq_hz + (l - (params.num_subchannels - 1) / 2.0) * params.subchannel_bandwidth_hz
+
+
+def _link_geometry(uav_pos, rx_pos):
+    """3-D distance and elevation (deg) of every UAV -> receiver pair; uav (N, M, 3), rx (N, R, 3) -> (N, R, M) (S1)."""
+    diff = uav_pos[:, None, :, :] - rx_pos[:, :, None, :]
+    d_h = np.hypot(diff[..., 0], diff[..., 1])
+    dist = np.sqrt(d_h**2 + diff[..., 2] ** 2)
+    return dist, elevation_deg(diff[..., 2], d_h)
+
+
+def _gain_from_loss(dist, excess_db, freqs_hz, params: Params):
+    """lambda = 10^(-PL/10), PL = FSPL(d, f_l) + gamma d/km + excess (S4, S5); (..., ) -> (..., L)."""
+    loss_db = (fspl_p525_db(dist[..., None], freqs_hz) + gaseous_loss_db(dist, params.gas_atten_db_per_km)[..., None]
+               + excess_db[..., None])
+    return np.power(10.0, -loss_db / 10.0)
+
+
+def _group_centres(params: Params, rng: np.random.Generator) -> np.ndarray:
+    """Draw step 1: rejection sampling of group centres with minimum separation."""
+    r_g, w = params.group_radius_m, params.region_size_m
+    centres = np.zeros((params.num_groups, 2))
+    for n in range(params.num_groups):
+        for _ in range(1000):
+            c = rng.uniform(r_g, w - r_g, size=2)
+            if n == 0 or np.min(np.hypot(*(centres[:n] - c).T)) >= params.group_min_separation_m:
+                break
+        centres[n] = c
+    return centres
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """Draw one flight instance in the spec's order (Sec. 3, steps 1-9)."""
+    N, K, M, J, L = (params.num_groups, params.users_per_group, params.num_uavs, params.num_sat_users,
+                     params.num_subchannels)
+    centres = _group_centres(params, rng)                                        # 1
+    r = params.group_radius_m * np.sqrt(rng.uniform(size=(N, K)))                # 2
+    ang = rng.uniform(0.0, 2 * np.pi, size=(N, K))
+    user_pos = np.empty((N, K, 3))
+    user_pos[..., 0] = centres[:, None, 0] + r * np.cos(ang)
+    user_pos[..., 1] = centres[:, None, 1] + r * np.sin(ang)
+    user_pos[..., 2] = params.ground_height_m
+    rot = rng.uniform(0.0, 2 * np.pi, size=N)                                    # 3
+    r_s = params.swarm_radius_m if M > 1 else 0.0
+    phi = rot[:, None] + 2 * np.pi * np.arange(M)[None, :] / M
+    uav_pos = np.empty((N, M, 3))
+    uav_pos[..., 0] = centres[:, None, 0] + r_s * np.cos(phi)
+    uav_pos[..., 1] = centres[:, None, 1] + r_s * np.sin(phi)
+    uav_pos[..., 2] = params.uav_altitude_m
+    sat_xy = rng.uniform(0.0, params.region_size_m, size=(J, 2))                 # 4
+    sat_user_pos = np.concatenate([sat_xy, np.full((J, 1), params.ground_height_m)], axis=1)
+    sat_subchannel = np.zeros((N, J), dtype=np.int64)                            # 5
+    for n in range(N):
+        perm = rng.permutation(J)
+        sat_subchannel[n, perm] = np.arange(J) % L
+    d_u, th_u = _link_geometry(uav_pos, user_pos)
+    d_s, th_s = _link_geometry(uav_pos, np.broadcast_to(sat_user_pos, (N, J, 3)))
+    p_u = los_probability(th_u, params.los_a, params.los_b)
+    p_s = los_probability(th_s, params.los_a, params.los_b)
+    los_user = rng.uniform(size=(N, K, M)) < p_u                                 # 6
+    los_sat = rng.uniform(size=(N, J, M)) < p_s
+    sh_u = rng.standard_normal((N, K, M)) * np.where(los_user, params.shadow_std_los_db, params.shadow_std_nlos_db)
+    sh_s = rng.standard_normal((N, J, M)) * np.where(los_sat, params.shadow_std_los_db, params.shadow_std_nlos_db)
+    f = subchannel_freqs_hz(params)                                              # 8
+    eta_l, eta_n = params.excess_los_db, params.excess_nlos_db
+    gain_user = _gain_from_loss(d_u, np.where(los_user, eta_l, eta_n) + sh_u, f, params)
+    gain_sat = _gain_from_loss(d_s, np.where(los_sat, eta_l, eta_n) + sh_s, f, params)
+    gain_user_proxy = _gain_from_loss(d_u, p_u * eta_l + (1 - p_u) * eta_n, f, params)
+    gain_sat_proxy = _gain_from_loss(d_s, p_s * eta_l + (1 - p_s) * eta_n, f, params)
+    shp = (N, K, L, params.fading_samples, params.num_rx_antennas, M)            # 9
+    fading = (rng.standard_normal(shp) + 1j * rng.standard_normal(shp)) / np.sqrt(2.0)
+    return Instance(centres, user_pos, uav_pos, sat_user_pos, sat_subchannel, los_user, los_sat,
+                    gain_user, gain_sat, gain_user_proxy, gain_sat_proxy, fading)
+
+
+# --------------------------------------------------------------------------- shared helpers
+def effective_power(decision: Decision) -> np.ndarray:
+    """p_bar = u p (S7): power on unused subchannels counts as 0; (N, M, L)."""
+    used = (np.asarray(decision.assignment) >= 0)[:, None, :]
+    return np.where(used, decision.power, 0.0)
+
+
+def link_alpha(params: Params, gain_user: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """alpha_{n,k,l,m} = lambda_{n,k,m,l} p_{n,m,l} / sigma^2 for every (n, k, l); (N, K, L, M)."""
+    return np.transpose(gain_user * np.maximum(power, 0.0)[:, None, :, :], (0, 1, 3, 2)) / params.noise_w
+
+
+def de_rates_all(params: Params, instance: Instance, power: np.ndarray, gain_user: np.ndarray | None = None):
+    """R_hat_{n,k,l}(P) of (S9) for every (n, k, l) with the per-subchannel power vector P[n, :, l]; (N, K, L)."""
+    g = instance.gain_user if gain_user is None else gain_user
+    return de_rate_bits(link_alpha(params, g, power), params.num_rx_antennas)
+
+
+def mc_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray, pbar: np.ndarray):
+    """R^MC (S8) of the assigned user on every used (n, l) (0 on unused); also returns the DE rate; (N, L) each."""
+    n_idx, l_idx = np.nonzero(assignment >= 0)
+    rate_mc = np.zeros(assignment.shape)
+    rate_de = np.zeros(assignment.shape)
+    if n_idx.size:
+        k_idx = assignment[n_idx, l_idx]
+        gain = instance.gain_user[n_idx, k_idx, :, l_idx]                  # (U, M)
+        alpha = gain * np.maximum(pbar[n_idx, :, l_idx], 0.0) / params.noise_w
+        rate_mc[n_idx, l_idx] = mc_logdet_rate_bits(instance.fading[n_idx, k_idx, l_idx], alpha)
+        rate_de[n_idx, l_idx] = de_rate_bits(alpha, params.num_rx_antennas)
+    return rate_mc, rate_de
+
+
+def sat_mask(params: Params, sat_subchannel: np.ndarray) -> np.ndarray:
+    """phi_{n,j,l} = 1[l = l_{n,j}]; (N, J, L) bool."""
+    return sat_subchannel[:, :, None] == np.arange(params.num_subchannels)
+
+
+def interference_w(params: Params, gain_sat: np.ndarray, sat_subchannel: np.ndarray, pbar: np.ndarray):
+    """Expected interference I_{n,j} = sum_m lambda^s_{n,j,m,l_nj} p_{n,m,l_nj} (S13); (N, J) W."""
+    N, J = sat_subchannel.shape
+    if J == 0:
+        return np.zeros((N, 0))
+    l = sat_subchannel
+    g = np.take_along_axis(gain_sat, l[:, :, None, None], axis=3)[..., 0]          # (N, J, M)
+    p = np.take_along_axis(pbar, np.broadcast_to(l[:, None, :], (N, pbar.shape[1], J)), axis=2)  # (N, M, J)
+    return np.einsum("njm,nmj->nj", g, p)
+
+
+def backoff(params: Params, gain_sat: np.ndarray, sat_subchannel: np.ndarray, assignment: np.ndarray,
+            power: np.ndarray) -> np.ndarray:
+    """(S-BO): scale the powers of every used (n, l) by min(1, min_{j on l} I_th / I_{n,j}); returns new power."""
+    used = assignment >= 0
+    pbar = np.where(used[:, None, :], power, 0.0)
+    interf = interference_w(params, gain_sat, sat_subchannel, pbar)                 # (N, J)
+    if interf.shape[1] == 0:
+        return np.array(power, dtype=float, copy=True)
+    with np.errstate(divide="ignore"):
+        ratio = np.where(interf > 0, params.interference_threshold_w / np.where(interf > 0, interf, 1.0), np.inf)
+    s = np.min(np.where(sat_mask(params, sat_subchannel), ratio[:, :, None], np.inf), axis=1)   # (N, L)
+    s = np.where(used, np.minimum(1.0, s), 1.0)
+    return power * s[:, None, :]
+
+
+def energy_used_j(params: Params, decision: Decision) -> np.ndarray:
+    """E^used_m = sum_n T_n^+ sum_l p_bar_{n,m,l} (C3); (M,) J."""
+    t = np.maximum(np.asarray(decision.hover_time, float), 0.0)
+    return np.einsum("n,nm->m", t, effective_power(decision).sum(axis=2))
+
+
+# --------------------------------------------------------------------------- evaluate
+def _check_decision(params: Params, decision: Decision) -> None:
+    if not isinstance(decision, Decision):
+        raise TypeError(f"decision must be a cell_free_sat_uav Decision, got {type(decision).__name__}")
+    N, M, L, K = params.num_groups, params.num_uavs, params.num_subchannels, params.users_per_group
+    for name, shape in (("assignment", (N, L)), ("power", (N, M, L)), ("hover_time", (N,))):
+        arr = np.asarray(getattr(decision, name))
+        if arr.shape != shape:
+            raise ValueError(f"decision.{name} must have shape {shape}, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"decision.{name} contains non-finite values")
+    a = np.asarray(decision.assignment)
+    if not np.all(a == np.round(a)) or a.min() < -1 or a.max() > K - 1:
+        raise ValueError(f"decision.assignment must hold integers in [-1, {K - 1}], got values "
+                         f"{sorted(set(np.unique(a).tolist()))[:10]}")
+
+
+def _violations(params: Params, instance: Instance, decision: Decision, pbar, interf, e_used) -> dict[str, float]:
+    T = np.asarray(decision.hover_time, float)
+    t_slot, p_max = params.max_slot_hover_time_s, params.max_power_w
+    e_m = params.energy_per_uav_j
+    i_th = params.interference_threshold_w
+    return {
+        "total_hover_time": max(0.0, T.sum() - params.total_hover_time_s) / params.total_hover_time_s,
+        "slot_hover_time": float((np.maximum(0.0, T - t_slot) + np.maximum(0.0, -T)).sum() / t_slot),
+        "energy": float(np.maximum(0.0, e_used - e_m).sum() / e_m),
+        "max_power": float(np.maximum(0.0, pbar.sum(axis=2) - p_max).sum() / p_max),
+        "interference": float(np.log10(np.maximum(1.0, interf / i_th)).sum()) if interf.size else 0.0,
+        "power_nonneg": float(np.maximum(0.0, -np.asarray(decision.power, float)).sum() / p_max),
+    }
+
+
+def _metrics(params, decision, eff, eff_de, rate_mc, rate_de, pbar, interf, e_used, gain_assigned) -> dict:
+    N, K = eff.shape
+    total = float(eff.sum())
+    sq = float((eff**2).sum())
+    used = (np.asarray(decision.assignment) >= 0) & (pbar.sum(axis=1) > 0)
+    snr_lin = gain_assigned[used].sum(axis=-1) / params.noise_w if used.any() else np.zeros(0)
+    rel = np.abs(rate_de[used] - rate_mc[used]) / np.maximum(rate_mc[used], 1e-300) if used.any() else np.zeros(0)
+    imax = float(interf.max()) if interf.size else 0.0
+    return {
+        "efficiency_sum": total,
+        "efficiency_min": float(eff.min()),
+        "efficiency_sum_de": float(eff_de.sum()),
+        "efficiency_min_de": float(eff_de.min()),
+        "jain_fairness": total**2 / (N * K * sq) if sq > 0 else 0.0,
+        "throughput_mbps": total * params.subchannel_bandwidth_hz / 1e6,
+        "total_hover_time_s": float(np.asarray(decision.hover_time, float).sum()),
+        "energy_used_frac_mean": float(e_used.mean() / params.energy_per_uav_j),
+        "energy_used_frac_max": float(e_used.max() / params.energy_per_uav_j),
+        "power_peak_frac": float(pbar.sum(axis=2).max() / params.max_power_w),
+        "interference_margin_db_max": float(10 * np.log10(max(imax, 1e-30) / params.interference_threshold_w)),
+        "subchannels_used": float(used.sum()),
+        "users_served_frac": float((eff > 0).mean()),
+        "mean_link_snr_db": float(np.mean(10 * np.log10(np.maximum(snr_lin, 1e-300)))) if snr_lin.size else -300.0,
+        "de_rel_error": float(rel.mean()) if rel.size else 0.0,
+    }
+
+
+def _efficiencies(params, decision, rate):
+    """eta_{n,k} = T_n^+ / T_tot sum_l rho_{n,k,l} R_{n,k,l} (S10); rate (N, L) of the assigned users."""
+    a = np.asarray(decision.assignment)
+    rho = a[:, None, :] == np.arange(params.users_per_group)[None, :, None]          # (N, K, L)
+    t = np.maximum(np.asarray(decision.hover_time, float), 0.0)
+    return (t / params.total_hover_time_s)[:, None] * (rho * rate[:, None, :]).sum(axis=2)
+
+
+def user_efficiency(params: Params, instance: Instance, decision: Decision) -> np.ndarray:
+    """Per-user data transmission efficiency eta_{n,k} (S10, MC rates), bit/s/Hz; (N, K_g)."""
+    _check_decision(params, decision)
+    pbar = effective_power(decision)
+    rate_mc, _ = mc_rates_assigned(params, instance, np.asarray(decision.assignment), pbar)
+    return _efficiencies(params, decision, rate_mc)
+
+
+def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
+    """Objective (S11) eta_sum or (S12) eta_min (``objective_mode``), metrics and violations (C1-C6)."""
+    _check_decision(params, decision)
+    a = np.asarray(decision.assignment).astype(np.int64)
+    pbar = effective_power(decision)
+    rate_mc, rate_de = mc_rates_assigned(params, instance, a, pbar)
+    eff = _efficiencies(params, decision, rate_mc)
+    eff_de = _efficiencies(params, decision, rate_de)
+    interf = interference_w(params, instance.gain_sat, instance.sat_subchannel, pbar)
+    e_used = energy_used_j(params, decision)
+    n_idx, l_idx = np.nonzero(a >= 0)
+    gain_assigned = np.zeros(a.shape + (params.num_uavs,))
+    gain_assigned[n_idx, l_idx] = instance.gain_user[n_idx, a[n_idx, l_idx], :, l_idx] * pbar[n_idx, :, l_idx]
+    viol = _violations(params, instance, decision, pbar, interf, e_used)
+    mets = _metrics(params, decision, eff, eff_de, rate_mc, rate_de, pbar, interf, e_used, gain_assigned)
+    objective = mets["efficiency_sum"] if params.objective_mode == "sum" else mets["efficiency_min"]
+    feasible = all(v <= FEASIBILITY_TOL for v in viol.values())
+    return Evaluation(float(objective), mets, viol, bool(feasible))
+
+
+# --------------------------------------------------------------------------- observation
+def observation_static(params: Params, instance: Instance, full: bool = False) -> tuple[np.ndarray, ...]:
+    """Instance-dependent observation blocks: snr (N,K,M), cap (N,M,L) and (full) per-subchannel snr (Sec. 6)."""
+    p_max, noise = params.max_power_w, params.noise_w
+    snr = 10 * np.log10(instance.gain_user.mean(axis=3) * p_max / noise) / 20
+    mask = sat_mask(params, instance.sat_subchannel)                                   # (N, J, L)
+    worst = np.max(np.where(mask[:, :, None, :], instance.gain_sat, 0.0), axis=1, initial=0.0)   # (N, M, L)
+    with np.errstate(divide="ignore"):
+        cap_db = np.where(worst > 0, 10 * np.log10(params.interference_threshold_w / (p_max * np.where(worst > 0, worst, 1.0))), 60.0)
+    blocks = [np.clip(snr, -5, 5), np.clip(cap_db / 20, -5, 5)]
+    if full:
+        blocks.append(np.clip(10 * np.log10(instance.gain_user * p_max / noise) / 20, -5, 5))
+    return tuple(blocks)
+
+
+def observation(params: Params, static: tuple[np.ndarray, ...], decision: Decision, slot: int,
+                user_eff: np.ndarray) -> np.ndarray:
+    """Observation vector (Sec. 6): snr, cap, slot one-hot, time_left, energy_left, time_used, user_eff[, full snr]."""
+    N = params.num_groups
+    T = np.asarray(decision.hover_time, float)
+    past = np.arange(N) < slot
+    one_hot = np.zeros(N)
+    if slot < N:
+        one_hot[slot] = 1.0
+    t_rem = max(0.0, params.total_hover_time_s - T[past].sum())
+    e_rem = np.maximum(0.0, params.energy_per_uav_j - energy_used_j(params, decision))
+    parts = [static[0].ravel(), static[1].ravel(), one_hot, [t_rem / params.total_hover_time_s],
+             e_rem / params.energy_per_uav_j, np.where(past, T / params.max_slot_hover_time_s, 0.0),
+             np.where(past[:, None], user_eff, 0.0).ravel() / 10.0]
+    parts += [s.ravel() for s in static[2:]]
+    return np.clip(np.concatenate(parts), -5.0, 5.0).astype(np.float32)
+
+
+def observation_dim(params: Params, full: bool = False) -> int:
+    """N K M + N M L + 2N + 1 + M + N K (+ N K M L with full CSI)."""
+    N, K, M, L = params.num_groups, params.users_per_group, params.num_uavs, params.num_subchannels
+    return N * K * M + N * M * L + 2 * N + 1 + M + N * K + (N * K * M * L if full else 0)
+
+
+def action_dim(params: Params) -> int:
+    """L K_g + M L + 1 (scores, powers, time)."""
+    return params.num_subchannels * params.users_per_group + params.num_uavs * params.num_subchannels + 1
+
+
+def energy_scale_slot(energy_left_j: np.ndarray, hover_time_s: float, power_slot: np.ndarray) -> np.ndarray:
+    """Energy scaling (Sec. 6): UAV m's slot powers x E^rem_m / (T_n sum_l p) where that exceeds 1; (M, L)."""
+    need = hover_time_s * power_slot.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(need > energy_left_j, energy_left_j / np.where(need > 0, need, 1.0), 1.0)
+    return power_slot * scale[:, None]
