@@ -1,0 +1,1 @@
+"""Statistical-QoS UAV ISAC over Rician fading (effective capacity); see ``model`` and ``env``."""

@@ -1,0 +1,463 @@
+"""Statistical-QoS UAV ISAC over Rician fading: the model (spec ``uav_effective_capacity.md``).
+
+A UAV at height H with a vertical M-element ULA serves K single-antenna users over Rician
+fading with per-block beamformers w_k and a sensing covariance R_s, and illuminates one
+ground target (beam-pattern gain >= Gamma). Objective: the weighted sum effective capacity
+(EC) over the instance's L stored fading samples (common random numbers, deterministic).
+
+Pure functions, no Gymnasium. Everything the env decoder and the solvers share lives here
+(``split_power`` (S22), the channel and SINR helpers, the decoder (S20)-(S21b), the encoder).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from isac_envs.core import (
+    FEASIBILITY_TOL,
+    Evaluation,
+    ParamsBase,
+    check_action,
+    require_finite,
+    require_in_range,
+    require_int,
+    require_nonnegative,
+    require_positive,
+)
+from isac_envs.physics.effective_capacity import effective_capacity_bps_hz
+from isac_envs.physics.ula import rician_miso_channel, ula_steering_vector
+
+LN2 = math.log(2.0)
+UAV_START_MODES = ("random", "center", "target")
+
+
+# =========================================================================== Params
+@dataclass(frozen=True)
+class Params(ParamsBase):
+    """Every constant of the system (SI units; defaults = the paper's Sec. IV setting, spec Sec. 2)."""
+
+    num_users: int = 4
+    num_antennas: int = 8
+    uav_height: float = 30.0
+    antenna_spacing: float = 0.5
+    ref_gain: float = 0.01
+    noise_power: float = 1e-11
+    p_max: float = 10.0
+    rician_factor: float = 2.0
+    qos_exponent: Any = 1.0
+    user_weights: tuple = (1.0, 1.0, 1.0, 1.0)
+    sensing_threshold: float = 3e-3
+    user_positions: tuple = ((280.0, 200.0), (300.0, 200.0), (320.0, 200.0), (340.0, 200.0))
+    target_position: tuple = (10.0, 100.0)
+    region_x: tuple = (0.0, 100.0)
+    region_y: tuple = (0.0, 200.0)
+    num_samples: int = 1000
+    position_jitter: float = 0.0
+    user_speed: float = 0.0
+    num_slots: int = 20
+    slot_duration: float = 1.0
+    uav_speed_max: float = 15.0
+    uav_start: str = "random"
+    penalty: float = 50.0
+    action_share_temperature: float = 3.0
+    action_reg_decades: float = 3.0
+    action_lean_max: float = 0.95
+
+    def __post_init__(self) -> None:
+        # YAML gives lists: store tuples (hashable, immutable)
+        for name in ("user_weights", "user_positions", "target_position", "region_x", "region_y"):
+            val = getattr(self, name)
+            if isinstance(val, (list, np.ndarray)):
+                object.__setattr__(self, name, _to_tuple(val))
+        if isinstance(self.qos_exponent, (list, np.ndarray)):
+            object.__setattr__(self, "qos_exponent", _to_tuple(self.qos_exponent))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        require_int("num_users", self.num_users, 1)
+        require_int("num_antennas", self.num_antennas, 1)
+        for name in ("uav_height", "antenna_spacing", "ref_gain", "noise_power", "p_max", "slot_duration",
+                     "action_share_temperature"):
+            require_positive(name, getattr(self, name))
+        for name in ("rician_factor", "sensing_threshold", "position_jitter", "user_speed", "penalty",
+                     "action_reg_decades"):
+            require_nonnegative(name, getattr(self, name))
+        require_positive("uav_speed_max", self.uav_speed_max, allow_inf=True)
+        require_in_range("action_lean_max", self.action_lean_max, 0.0, 1.0, hi_open=True)
+        require_int("num_samples", self.num_samples, 1)
+        require_int("num_slots", self.num_slots, 1)
+        if self.uav_start not in UAV_START_MODES:
+            raise ValueError(f"uav_start must be one of {UAV_START_MODES}, got {self.uav_start!r}")
+        K = self.num_users
+        theta = _float_array("qos_exponent", self.qos_exponent)
+        if theta.ndim > 1 or (theta.ndim == 1 and theta.shape[0] != K):
+            raise ValueError(f"qos_exponent must be a number or a length-{K} sequence, got {self.qos_exponent!r}")
+        if not np.all(np.isfinite(theta)) or np.any(theta <= 0):
+            raise ValueError(f"qos_exponent must be finite and > 0, got {self.qos_exponent!r}")
+        w = _float_array("user_weights", self.user_weights)
+        if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+            raise ValueError(f"user_weights must be {K} finite numbers > 0, got {self.user_weights!r}")
+        u = _float_array("user_positions", self.user_positions)
+        if u.shape != (K, 2) or not np.all(np.isfinite(u)):
+            raise ValueError(f"user_positions must be {K} finite (x, y) pairs, got {self.user_positions!r}")
+        t = _float_array("target_position", self.target_position)
+        if t.shape != (2,) or not np.all(np.isfinite(t)):
+            raise ValueError(f"target_position must be a finite (x, y) pair, got {self.target_position!r}")
+        for name in ("region_x", "region_y"):
+            r = _float_array(name, getattr(self, name))
+            if r.shape != (2,) or not np.all(np.isfinite(r)) or not r[0] < r[1]:
+                raise ValueError(f"{name} must be a finite (low, high) pair with low < high, got {getattr(self, name)!r}")
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def theta(self) -> np.ndarray:
+        """QoS exponent per user, shape (K,)."""
+        return np.broadcast_to(np.asarray(self.qos_exponent, float), (self.num_users,)).copy()
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.asarray(self.user_weights, float)
+
+    @property
+    def lo(self) -> np.ndarray:
+        return np.array([self.region_x[0], self.region_y[0]], float)
+
+    @property
+    def hi(self) -> np.ndarray:
+        return np.array([self.region_x[1], self.region_y[1]], float)
+
+
+def _to_tuple(x):
+    if isinstance(x, (list, tuple, np.ndarray)):
+        return tuple(_to_tuple(v) for v in x)
+    return x
+
+
+def _float_array(name: str, value) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+
+
+# =========================================================================== Instance / Decision
+def _arrays_equal(a, b) -> bool:
+    if type(a) is not type(b):
+        return NotImplemented
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in dataclasses.fields(a))
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One problem snapshot (spec Sec. 3); equality compares the arrays."""
+
+    user_pos: np.ndarray  # (K, 2) m
+    target_pos: np.ndarray  # (2,) m
+    uav_start: np.ndarray  # (2,) m, UAV position at the start of the current slot
+    fading: np.ndarray  # (L, K, M) complex, CN(0, 1) scattered components g_k^l
+
+    __eq__ = _arrays_equal
+    __hash__ = None
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """Decision variables (spec Sec. 4); (M, K) / (M, M) arrays are broadcast to every block."""
+
+    uav_pos: np.ndarray  # (2,) m
+    beamformers: np.ndarray  # (L, M, K) complex, sqrt(W)
+    sensing_cov: np.ndarray  # (L, M, M) complex, W
+
+    __eq__ = _arrays_equal
+    __hash__ = None
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """Draw an Instance; draw order: user jitter, target jitter, uav_start, fading re, fading im."""
+    J = params.position_jitter
+    K, M, L = params.num_users, params.num_antennas, params.num_samples
+    user_pos = np.asarray(params.user_positions, float) + rng.uniform(-J, J, (K, 2))
+    target_pos = np.asarray(params.target_position, float) + rng.uniform(-J, J, 2)
+    lo, hi = params.lo, params.hi
+    if params.uav_start == "random":
+        start = lo + rng.uniform(0.0, 1.0, 2) * (hi - lo)
+    elif params.uav_start == "center":
+        start = (lo + hi) / 2.0
+    else:
+        start = np.clip(target_pos, lo, hi)
+    re = rng.standard_normal((L, K, M))
+    im = rng.standard_normal((L, K, M))
+    return Instance(user_pos, target_pos, start, (re + 1j * im) / np.sqrt(2.0))
+
+
+def advance_instance(params: Params, instance: Instance, rng: np.random.Generator,
+                     uav_pos: np.ndarray | None = None) -> Instance:
+    """Between-slot update: uav_start <- uav_pos (if given); users random-walk if user_speed > 0."""
+    changes = {}
+    if uav_pos is not None:
+        changes["uav_start"] = np.asarray(uav_pos, float).copy()
+    if params.user_speed > 0:
+        psi = rng.uniform(0.0, 2.0 * np.pi, params.num_users)
+        step = params.user_speed * params.slot_duration
+        changes["user_pos"] = instance.user_pos + step * np.stack([np.cos(psi), np.sin(psi)], axis=1)
+    return dataclasses.replace(instance, **changes) if changes else instance
+
+
+# =========================================================================== geometry / channels
+def sq_distance_m2(params: Params, q, points) -> np.ndarray:
+    """(S1) d^2 = H^2 + ||q - x||^2 for ground points x (shape (..., 2))."""
+    diff = np.asarray(points, float) - np.asarray(q, float)
+    return params.uav_height**2 + np.sum(diff**2, axis=-1)
+
+
+def steering(params: Params, q, points) -> np.ndarray:
+    """(S2) vertical-ULA steering vectors toward ground points: cos(eta) = H / d, shape (..., M)."""
+    cos_eta = params.uav_height / np.sqrt(sq_distance_m2(params, q, points))
+    return ula_steering_vector(cos_eta, params.num_antennas, params.antenna_spacing)
+
+
+def user_gains(params: Params, instance: Instance, q) -> np.ndarray:
+    """Large-scale power gains beta_0 / d_k^2, shape (K,)."""
+    return params.ref_gain / sq_distance_m2(params, q, instance.user_pos)
+
+
+def normalised_channels(params: Params, instance: Instance, q) -> np.ndarray:
+    """(S3) without the path gain: sqrt(k/(k+1)) a(q,u_k) + sqrt(1/(k+1)) g_k^l, shape (L, K, M)."""
+    a_users = steering(params, q, instance.user_pos)  # (K, M)
+    return rician_miso_channel(np.ones(params.num_users), a_users[None], instance.fading, params.rician_factor)
+
+
+def channels(params: Params, instance: Instance, q) -> np.ndarray:
+    """(S3) h_k^l, shape (L, K, M)."""
+    return normalised_channels(params, instance, q) * np.sqrt(user_gains(params, instance, q))[None, :, None]
+
+
+def target_geometry(params: Params, instance: Instance, q) -> tuple[np.ndarray, float]:
+    """a_t (M,) and d_t^2 (m^2) at UAV position q."""
+    return steering(params, q, instance.target_pos), float(sq_distance_m2(params, q, instance.target_pos))
+
+
+# =========================================================================== communication
+def sinr_from_products(hw: np.ndarray, sensing_interference_w: np.ndarray, noise_power_w: float) -> np.ndarray:
+    """(S4) SINR per block and user from hw[l,k,j] = h_k^H w_j and h_k^H R_s h_k, shape (L, K)."""
+    p = np.abs(hw) ** 2
+    signal = np.diagonal(p, axis1=1, axis2=2)
+    interference = p.sum(axis=2) - signal
+    return signal / (interference + sensing_interference_w + noise_power_w)
+
+
+def rank_one_sinr(h: np.ndarray, W: np.ndarray, v: np.ndarray, p_s: np.ndarray, noise_power_w: float) -> np.ndarray:
+    """(S4) with R_s = p_s v v^H: h (L,K,M), W (L,M,K), v (L,M), p_s (L,) -> SINR (L, K)."""
+    hw = h.conj() @ W
+    hv = np.einsum("lkm,lm->lk", h.conj(), v)
+    return sinr_from_products(hw, p_s[:, None] * np.abs(hv) ** 2, noise_power_w)
+
+
+def ec_surrogate_per_block(params: Params, sinr: np.ndarray) -> np.ndarray:
+    """(S21b) u^l = sum_k alpha_k (1 + sinr)^(-theta_k / ln 2), shape (L,)."""
+    return np.sum(params.weights * np.exp(-params.theta / LN2 * np.log1p(sinr)), axis=1)
+
+
+# =========================================================================== power split (S22)
+def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, required_gain: float):
+    """(S22) the paper's normalisation trick, per block.
+
+    V (L, M, K) comm directions, v (L, M) sensing direction, a_t (M,), required_gain
+    G = Gamma d_t^2. Returns (W, v, p_s): W = sqrt(P - p_s) V/||V||_F, R_s = p_s v v^H with unit
+    v; total power = P exactly and the gain meets G with the least sensing power where possible.
+    """
+    M = a_t.shape[0]
+    V = V / np.maximum(np.linalg.norm(V, axis=(1, 2)), 1e-300)[:, None, None]
+    v = v / np.maximum(np.linalg.norm(v, axis=1), 1e-300)[:, None]
+    g_c = np.sum(np.abs(a_t.conj() @ V) ** 2, axis=1)
+    g_s = np.abs(v @ a_t.conj()) ** 2
+    G = required_gain
+    comm_ok = p_max * g_c >= G
+    own = ~comm_ok & (g_s > g_c) & (p_max * g_s >= G)
+    fallback = ~comm_ok & ~own
+    if np.any(fallback):
+        v = np.where(fallback[:, None], a_t[None] / np.sqrt(M), v)
+        g_s = np.where(fallback, float(M), g_s)
+    gap = g_s - g_c
+    ps = np.divide(G - p_max * g_c, gap, out=np.zeros_like(g_c), where=gap > 0)
+    p_s = np.where(comm_ok | (gap <= 0), 0.0, np.minimum(p_max, ps))
+    p_s = np.maximum(p_s, 0.0)
+    W = np.sqrt(p_max - p_s)[:, None, None] * V
+    return W, v, p_s
+
+
+def rank_one_cov(v: np.ndarray, p_s: np.ndarray) -> np.ndarray:
+    """R_s^l = p_s^l v^l v^l^H, shape (L, M, M)."""
+    return p_s[:, None, None] * (v[:, :, None] * v[:, None, :].conj())
+
+
+# =========================================================================== evaluate
+def _blocks(x: np.ndarray, L: int, name: str, shape: tuple) -> np.ndarray:
+    x = np.asarray(x)
+    if x.shape == shape:
+        return np.broadcast_to(x, (L,) + shape)
+    if x.shape != (L,) + shape:
+        raise ValueError(f"decision.{name} must have shape {(L,) + shape} or {shape}, got {x.shape}")
+    return x
+
+
+def _check_decision(params: Params, instance: Instance, decision: Decision):
+    if not isinstance(decision, Decision):
+        raise TypeError(f"decision must be a Decision, got {type(decision).__name__}")
+    L, K, M = instance.fading.shape
+    q = np.asarray(decision.uav_pos, float)
+    if q.shape != (2,):
+        raise ValueError(f"decision.uav_pos must have shape (2,), got {q.shape}")
+    W = _blocks(decision.beamformers, L, "beamformers", (M, K))
+    R = np.asarray(decision.sensing_cov)
+    R = (R + np.conj(np.swapaxes(R, -1, -2))) / 2.0  # symmetrise
+    R = _blocks(R, L, "sensing_cov", (M, M))
+    for name, arr in (("uav_pos", q), ("beamformers", W), ("sensing_cov", R)):
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"decision.{name} contains non-finite values")
+    return q, W, R
+
+
+def _min_eigenvalues(R: np.ndarray) -> np.ndarray:
+    if R.strides[0] == 0:  # broadcast statistical design: one decomposition
+        return np.full(R.shape[0], np.linalg.eigvalsh(R[0])[0])
+    return np.linalg.eigvalsh(R)[:, 0]
+
+
+def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
+    """Weighted sum EC (S7), the constraint violations C1-C4 and the metrics of spec Sec. 5."""
+    q, W, R = _check_decision(params, instance, decision)
+    h = channels(params, instance, q)
+    a_t, dt2 = target_geometry(params, instance, q)
+    hc = h.conj()
+    sens_interf = np.einsum("lkm,lkm->lk", hc @ R, h).real
+    sinr = np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0)
+    rate = np.log2(1.0 + sinr)  # (S5), (L, K)
+    ec = effective_capacity_bps_hz(rate, params.theta, axis=0)  # (S6)
+    objective = float(np.sum(params.weights * ec))  # (S7)
+
+    gain = (np.sum(np.abs(a_t.conj() @ W) ** 2, axis=1) + np.einsum("m,lmn,n->l", a_t.conj(), R, a_t).real) / dt2
+    comm_power = np.sum(np.abs(W) ** 2, axis=(1, 2))
+    sens_power = np.trace(R, axis1=1, axis2=2).real
+    total = comm_power + sens_power
+    Gam, P = params.sensing_threshold, params.p_max
+    lo, hi = params.lo, params.hi
+    violations = {
+        "sensing": float(np.mean(np.maximum(0.0, Gam - gain)) / Gam) if Gam > 0 else 0.0,
+        "power": float(np.mean(np.maximum(0.0, total - P)) / P),
+        "region": float(np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo))),
+        "psd": float(np.mean(np.maximum(0.0, -_min_eigenvalues(R))) / P),
+    }
+    sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
+    metrics = {"ec_sum": float(np.sum(ec)), "ec_min": float(np.min(ec))}
+    metrics.update({f"ec_user_{k}": float(ec[k]) for k in range(ec.shape[0])})
+    metrics.update({
+        "ergodic_rate_sum": float(np.sum(np.mean(rate, axis=0))),
+        "sinr_db_mean": float(np.mean(sinr_db)),
+        "sinr_db_p05": float(np.percentile(sinr_db, 5)),
+        "beam_gain_min": float(np.min(gain)),
+        "beam_gain_ratio_min": float(np.min(gain) / Gam) if Gam > 0 else math.inf,
+        "sensing_power_mean": float(np.mean(sens_power)),
+        "comm_power_mean": float(np.mean(comm_power)),
+        "total_power_max": float(np.max(total)),
+        "target_distance": float(np.sqrt(dt2)),
+        "user_distance_mean": float(np.mean(np.sqrt(sq_distance_m2(params, q, instance.user_pos)))),
+    })
+    feasible = all(v <= FEASIBILITY_TOL for v in violations.values())
+    return Evaluation(objective, metrics, violations, feasible)
+
+
+def rates_per_block(params: Params, instance: Instance, decision: Decision) -> np.ndarray:
+    """(S5) r_k^l of a decision, shape (L, K) (tests and figures; same formulas as evaluate)."""
+    q, W, R = _check_decision(params, instance, decision)
+    h = channels(params, instance, q)
+    hc = h.conj()
+    sens_interf = np.einsum("lkm,lkm->lk", hc @ R, h).real
+    return np.log2(1.0 + np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0))
+
+
+# =========================================================================== action codec
+def action_dim(params: Params) -> int:
+    return 4 + 2 * params.num_users
+
+
+def motion(params: Params, q_prev, waypoint) -> np.ndarray:
+    """(S20) fly from q_prev toward the waypoint at most v_max * dt, then clip to the region."""
+    q_prev = np.asarray(q_prev, float)
+    delta = np.asarray(waypoint, float) - q_prev
+    step = params.uav_speed_max * params.slot_duration
+    dist = float(np.linalg.norm(delta))
+    q = q_prev + delta if (math.isinf(step) or dist <= step) else q_prev + delta * (step / dist)
+    return np.clip(q, params.lo, params.hi)
+
+
+def decode_action(params: Params, instance: Instance, action) -> tuple[Decision, np.ndarray]:
+    """(S20)-(S22), (S21b): action in [-1, 1]^(4+2K) -> (Decision, waypoint)."""
+    K = params.num_users
+    a = check_action(action, (action_dim(params),))
+    lo, hi = params.lo, params.hi
+    waypoint = lo + (a[0:2] + 1.0) / 2.0 * (hi - lo)
+    q = motion(params, instance.uav_start, waypoint)
+    logits = params.action_share_temperature * a[2:2 + K]
+    shares = np.exp(logits - logits.max())
+    shares /= shares.sum()
+    gains = user_gains(params, instance, q)
+    lam = params.p_max * gains / (K * params.noise_power) * 10.0 ** (params.action_reg_decades * a[2 + K:2 + 2 * K])
+    lean = params.action_lean_max * max(0.0, a[2 + 2 * K])
+    b = (a[3 + 2 * K] + 1.0) / 2.0
+    W, R = structured_design(params, instance, q, shares, lam, lean, b)
+    return Decision(q, W, R), waypoint
+
+
+def structured_design(params: Params, instance: Instance, q, shares, lam, lean: float, b: float):
+    """(S21)-(S22) with the per-block lean selection (S21b); returns W (L,M,K), R_s (L,M,M)."""
+    ht = normalised_channels(params, instance, q)  # (L, K, M)
+    L, K, M = ht.shape
+    a_t, dt2 = target_geometry(params, instance, q)
+    G = params.sensing_threshold * dt2
+    X = np.eye(M) + np.einsum("lkm,k,lkn->lmn", ht, lam, ht.conj())
+    rhs = np.concatenate([np.swapaxes(ht, 1, 2), np.broadcast_to(a_t[None, :, None], (L, M, 1))], axis=2)
+    sol = np.linalg.solve(X, rhs)
+    U, v = sol[:, :, :K], sol[:, :, K]
+    atU = a_t.conj() @ U  # (L, K)
+    atv = v @ a_t.conj()  # (L,)
+    h = ht * np.sqrt(user_gains(params, instance, q))[None, :, None]
+    best_u = best_W = best_v = best_p = None
+    for c in (0.0, 0.25, 0.5):
+        e = min(params.action_lean_max, lean + c * (1.0 - lean))
+        w_hat = U + (e / (1.0 - e)) * v[:, :, None] * (atU / atv[:, None])[:, None, :]
+        w_hat = w_hat / np.maximum(np.linalg.norm(w_hat, axis=1, keepdims=True), 1e-300)
+        eff = np.abs(np.einsum("lkm,lmk->lk", ht.conj(), w_hat)) ** 2
+        s = shares[None, :] * np.maximum(eff, 1e-30) ** (-b)
+        s = s / s.sum(axis=1, keepdims=True)
+        W, vv, p_s = split_power(w_hat * np.sqrt(s)[:, None, :], v, a_t, params.p_max, G)
+        u = ec_surrogate_per_block(params, rank_one_sinr(h, W, vv, p_s, params.noise_power))
+        if best_u is None:
+            best_u, best_W, best_v, best_p = u, W, vv, p_s
+        else:
+            better = u < best_u
+            best_u = np.where(better, u, best_u)
+            best_W = np.where(better[:, None, None], W, best_W)
+            best_v = np.where(better[:, None], vv, best_v)
+            best_p = np.where(better, p_s, best_p)
+    return best_W, rank_one_cov(best_v, best_p)
+
+
+def encode_action(params: Params, decision: Decision) -> np.ndarray:
+    """Documented projection (spec Sec. 6): exact waypoint, mean power shares, canonical shaping."""
+    K = params.num_users
+    lo, hi = params.lo, params.hi
+    a = np.zeros(action_dim(params))
+    a[0:2] = np.clip(2.0 * (np.asarray(decision.uav_pos, float) - lo) / (hi - lo) - 1.0, -1.0, 1.0)
+    W = np.asarray(decision.beamformers)
+    power = np.sum(np.abs(W) ** 2, axis=-2)  # (..., K)
+    p_bar = power.reshape(-1, K).mean(axis=0)
+    if p_bar.sum() > 0:
+        log_s = np.log(np.maximum(p_bar / p_bar.sum(), 1e-300))
+        a[2:2 + K] = np.clip((log_s - log_s.mean()) / params.action_share_temperature, -1.0, 1.0)
+    return a.astype(np.float32)
