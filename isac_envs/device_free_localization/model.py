@@ -1,0 +1,489 @@
+"""Device-free localisation in a monostatic ISAC network: the model (single source of truth).
+
+Three full-duplex ISAC base stations on alternate vertices of a hexagon each serve one UE
+and range one passive target with their own downlink. The decision is the BS transmit
+power vector; the objective is minus the worst BS's range STD (Curry), subject to a
+downlink SINR threshold at every UE. Equation tags (S1)...(S11), (C1), (C2) refer to
+``shared/spec/device_free_localization.md`` Sec. 5 (the paper's lost equations, restated).
+
+Pure functions, no Gymnasium. Randomness only through the ``rng`` argument.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from isac_envs.core import (
+    FEASIBILITY_TOL,
+    Evaluation,
+    ParamsBase,
+    require_finite,
+    require_in_range,
+    require_int,
+    require_nonnegative,
+    require_positive,
+)
+from isac_envs.physics.channels import log_distance_gain, rician_power_samples
+from isac_envs.physics.geometry import hexagon_normals, in_hexagon
+from isac_envs.physics.radar import bistatic_radar_gain
+from isac_envs.physics.units import (
+    BOLTZMANN_J_PER_K,
+    SPEED_OF_LIGHT_MPS,
+    db_to_lin,
+    dbm_to_w,
+    wavelength_m,
+)
+
+__all__ = [
+    "Params", "Instance", "Decision", "NormalisedGains", "SYSTEM",
+    "sample_instance", "instance_from_state", "advance_instance", "evaluate",
+    "normalised_gains", "comm_sinr", "sensing_sinr", "range_std_m",
+    "decode_power_w", "encode_power", "observation", "local_observation",
+    "OBS_DIM", "LOCAL_OBS_DIM",
+]
+
+SYSTEM = "device_free_localization"
+NUM_BS = 3
+OBS_DIM = 34
+LOCAL_OBS_DIM = 25
+OBS_BOUND = 10.0
+_DB_FLOOR_LIN = 1e-30  # 10 log10(1e-30) = -300 dB: the floor of every dB / dBm value
+_HEX_NORMALS = hexagon_normals()  # (3, 2): edge normals at 0, 60, 120 deg
+
+
+# ============================================================================ parameters
+@dataclass(frozen=True)
+class Params(ParamsBase):
+    """Every constant of the system (spec Sec. 2); SI units inside, dB fields carry the unit."""
+
+    num_bs: int = 3
+    hex_radius_m: float = 250.0
+    comm_radius_m: float = 100.0
+    min_ue_distance_m: float = 10.0
+    min_link_distance_m: float = 10.0
+    bs_height_m: float = 25.0
+    ue_height_m: float = 1.5
+    target_height_m: float = 1.5
+    sector_width_deg: float = 120.0
+    bs_antenna_gain_dbi: float = 4.771212547196624  # 10 log10(3): ideal 120 deg sector
+    ue_antenna_gain_dbi: float = 0.0
+    carrier_frequency_hz: float = 3.5e9
+    subcarrier_spacing_hz: float = 30e3
+    num_subcarriers: int = 3276
+    num_symbols: int = 14
+    noise_figure_db: float = 7.0
+    noise_temperature_k: float = 290.0
+    max_power_dbm: float = 46.0
+    si_level_db: float = -110.0
+    comm_sinr_threshold_db: float = 10.0
+    rician_k_db: float = 9.0
+    comm_pathloss_exponent: float = 2.5
+    reference_distance_m: float = 1.0
+    target_rcs_dbsm: float = 10.0
+    range_std_cap_m: float = 100.0
+    target_speed_mps: float = 10.0
+    target_heading_std_deg: float = 10.0
+    slot_duration_s: float = 0.5
+    episode_length: int = 50
+    penalty: float = 2.0
+    power_dynamic_range_db: float = 40.0
+
+    def validate(self) -> None:
+        if self.num_bs != NUM_BS or isinstance(self.num_bs, bool):
+            raise ValueError(f"num_bs must be 3 (the hexagon layout is defined for 3 BSs), got {self.num_bs!r}")
+        for name in ("hex_radius_m", "comm_radius_m", "min_ue_distance_m", "min_link_distance_m",
+                     "bs_height_m", "reference_distance_m", "range_std_cap_m", "carrier_frequency_hz",
+                     "subcarrier_spacing_hz", "noise_temperature_k", "comm_pathloss_exponent",
+                     "slot_duration_s", "power_dynamic_range_db"):
+            require_positive(name, getattr(self, name))
+        for name in ("ue_height_m", "target_height_m", "target_speed_mps", "target_heading_std_deg", "penalty"):
+            require_nonnegative(name, getattr(self, name))
+        for name in ("bs_antenna_gain_dbi", "ue_antenna_gain_dbi", "noise_figure_db", "max_power_dbm",
+                     "si_level_db", "comm_sinr_threshold_db", "rician_k_db", "target_rcs_dbsm"):
+            require_finite(name, getattr(self, name))
+        for name in ("num_subcarriers", "num_symbols", "episode_length"):
+            require_int(name, getattr(self, name), 1)
+        require_in_range("sector_width_deg", self.sector_width_deg, 0.0, 120.0, lo_open=True)
+        if not self.min_ue_distance_m < self.comm_radius_m:
+            raise ValueError(f"min_ue_distance_m must be < comm_radius_m ({self.comm_radius_m!r}), "
+                             f"got {self.min_ue_distance_m!r}")
+        if not self.comm_radius_m <= self.hex_radius_m:
+            raise ValueError(f"comm_radius_m must be <= hex_radius_m ({self.hex_radius_m!r}) so that every UE "
+                             f"lies in the hexagon, got {self.comm_radius_m!r}")
+
+    # ---------------------------------------------------------------- derived constants
+    @cached_property
+    def wavelength_m(self) -> float:
+        return float(wavelength_m(self.carrier_frequency_hz))  # lambda = c / f_c
+
+    @cached_property
+    def bandwidth_hz(self) -> float:
+        return float(self.num_subcarriers * self.subcarrier_spacing_hz)  # W = N_sc * Delta f
+
+    @cached_property
+    def noise_power_w(self) -> float:  # sigma^2 = k_B T_0 W 10^(F/10)
+        return float(BOLTZMANN_J_PER_K * self.noise_temperature_k * self.bandwidth_hz
+                     * db_to_lin(self.noise_figure_db))
+
+    @cached_property
+    def max_power_w(self) -> float:
+        return float(dbm_to_w(self.max_power_dbm))
+
+    @cached_property
+    def processing_gain(self) -> float:
+        return float(self.num_symbols * self.num_subcarriers)  # G_p = N_sym N_sc  (S9)
+
+    @cached_property
+    def range_resolution_m(self) -> float:
+        return SPEED_OF_LIGHT_MPS / (2.0 * self.bandwidth_hz)  # Delta R = c / (2 W)
+
+    @cached_property
+    def comm_threshold_lin(self) -> float:
+        return float(db_to_lin(self.comm_sinr_threshold_db))
+
+    @cached_property
+    def apothem_m(self) -> float:
+        return self.hex_radius_m * math.sqrt(3.0) / 2.0  # a = R sqrt(3) / 2
+
+    @cached_property
+    def snr_scale(self) -> float:
+        return self.max_power_w / self.noise_power_w  # k = P_max / sigma^2 (Sec. 8)
+
+    @cached_property
+    def gain_constants(self) -> dict[str, float]:
+        """Linear antenna gains, RCS [m^2] and SI gain |beta|^2 (S5) from their dB fields."""
+        return {"bs": float(db_to_lin(self.bs_antenna_gain_dbi)), "ue": float(db_to_lin(self.ue_antenna_gain_dbi)),
+                "rcs_m2": float(db_to_lin(self.target_rcs_dbsm)), "si": float(db_to_lin(self.si_level_db))}
+
+    @cached_property
+    def bs_positions_m(self) -> np.ndarray:
+        theta = np.deg2rad(90.0 + 120.0 * np.arange(NUM_BS))  # alternate hexagon vertices
+        pos = np.stack([self.hex_radius_m * np.cos(theta), self.hex_radius_m * np.sin(theta),
+                        np.full(NUM_BS, self.bs_height_m)], axis=1)
+        pos.setflags(write=False)
+        return pos
+
+    @cached_property
+    def bs_boresight_rad(self) -> np.ndarray:
+        psi = np.mod(np.deg2rad(90.0 + 120.0 * np.arange(NUM_BS)) + np.pi, 2.0 * np.pi)  # towards the origin
+        psi.setflags(write=False)
+        return psi
+
+
+# ============================================================================ records
+def _fields_equal(a, b) -> bool:
+    """Field-wise equality of two record dataclasses holding numpy arrays (bit-for-bit)."""
+    if type(a) is not type(b):
+        return NotImplemented
+    return all(np.array_equal(getattr(a, f), getattr(b, f)) for f in a.__dataclass_fields__)
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """One snapshot (spec Sec. 3). Matrices are [transmitter, receiver]; all float64."""
+
+    bs_positions_m: np.ndarray      # (3, 3)
+    bs_boresight_rad: np.ndarray    # (3,)
+    ue_positions_m: np.ndarray      # (3, 3)
+    target_position_m: np.ndarray   # (3,)
+    target_heading_rad: float       # scalar in [0, 2 pi)
+    comm_fading: np.ndarray         # (3, 3) |g_bj|^2
+    bs_bs_fading: np.ndarray        # (3, 3) symmetric, zero diagonal
+    comm_gain: np.ndarray           # (3, 3) |h_bj|^2              (S1)
+    bs_bs_gain: np.ndarray          # (3, 3) |h_b'b|^2, zero diag  (S2)
+    echo_gain: np.ndarray           # (3, 3) |alpha_b'b|^2         (S3)
+    target_ue_gain: np.ndarray      # (3, 3) |alpha_bj|^2          (S4)
+    si_gain: np.ndarray             # (3,)  |beta_b|^2             (S5)
+
+    __eq__ = _fields_equal
+    __hash__ = None  # arrays inside: not hashable
+
+
+@dataclass(frozen=True, eq=False)
+class Decision:
+    """The BS transmit powers p_b in W (C2: 0 <= p_b <= P_max)."""
+
+    tx_power_w: np.ndarray  # (3,)
+
+    __eq__ = _fields_equal
+    __hash__ = None
+
+
+@dataclass(frozen=True, eq=False)
+class NormalisedGains:
+    """Gains in noise units at full power (spec Sec. 8): x_b = p_b / P_max, k = P_max / sigma^2."""
+
+    echo: np.ndarray        # A_b = k |alpha_bb|^2
+    cross: np.ndarray       # C_b'b = k (|alpha_b'b|^2 + |h_b'b|^2), zero diagonal
+    si: np.ndarray          # S_b = k |beta_b|^2
+    comm: np.ndarray        # H_bj = k G^c_bj
+    comm_direct: np.ndarray  # g_j = H_jj
+
+
+# ============================================================================ channels
+def comm_channel_gain(distance_m: np.ndarray, fading: np.ndarray, antenna_gain_lin: float,
+                      wavelength_m: float, exponent: float, reference_distance_m: float) -> np.ndarray:
+    """(S1)/(S2) G_BS G_rx (lambda/(4 pi d0))^2 (d/d0)^-eta |g|^2."""
+    return antenna_gain_lin * log_distance_gain(distance_m, wavelength_m, exponent, reference_distance_m) * fading
+
+
+def radar_gain(tx_target_m: np.ndarray, target_rx_m: np.ndarray, wavelength_m: float, rcs_m2: float,
+               tx_gain_lin: float, rx_gain_lin: float) -> np.ndarray:
+    """(S3)/(S4) radar equation G_t G_r lambda^2 sigma_RCS / ((4 pi)^3 d_t^2 d_r^2), outer over (tx, rx)."""
+    return bistatic_radar_gain(tx_target_m[:, None], target_rx_m[None, :], wavelength_m, rcs_m2,
+                               tx_gain_lin, rx_gain_lin)
+
+
+def _distances_m(points_m: np.ndarray, floor_m: float) -> np.ndarray:
+    """All pairwise 3-D distances of the rows of ``points_m`` (n, 3), floored at d_min -> (n, n)."""
+    diff = points_m[:, None, :] - points_m[None, :, :]
+    return np.maximum(np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)), floor_m)
+
+
+def instance_from_state(params: Params, ue_positions_m, target_position_m, target_heading_rad,
+                        comm_fading, bs_bs_fading) -> Instance:
+    """Deterministic: layout from params, gains (S1)-(S5) from positions and fading samples."""
+    ue = np.array(ue_positions_m, dtype=np.float64).reshape(NUM_BS, 3)
+    tgt = np.array(target_position_m, dtype=np.float64).reshape(3)
+    f_comm = np.array(comm_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
+    f_bb = np.array(bs_bs_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
+    np.fill_diagonal(f_bb, 0.0)
+    d = _distances_m(np.vstack([params.bs_positions_m, ue, tgt]), params.min_link_distance_m)  # BS 0-2, UE 3-5, T 6
+    d_bs_t, d_t_ue = d[:3, 6], d[6, 3:6]
+    g = params.gain_constants
+    lam, eta, d0, rcs = params.wavelength_m, params.comm_pathloss_exponent, params.reference_distance_m, g["rcs_m2"]
+    return Instance(
+        bs_positions_m=params.bs_positions_m, bs_boresight_rad=params.bs_boresight_rad,
+        ue_positions_m=ue, target_position_m=tgt, target_heading_rad=float(target_heading_rad),
+        comm_fading=f_comm, bs_bs_fading=f_bb,
+        comm_gain=comm_channel_gain(d[:3, 3:6], f_comm, g["bs"] * g["ue"], lam, eta, d0),   # (S1)
+        bs_bs_gain=comm_channel_gain(d[:3, :3], f_bb, g["bs"] * g["bs"], lam, eta, d0),     # (S2)
+        echo_gain=radar_gain(d_bs_t, d_bs_t, lam, rcs, g["bs"], g["bs"]),                   # (S3)
+        target_ue_gain=radar_gain(d_bs_t, d_t_ue, lam, rcs, g["bs"], g["ue"]),              # (S4)
+        si_gain=np.full(NUM_BS, g["si"]),                                                   # (S5)
+    )
+
+
+# ============================================================================ sampling
+def _sample_fading(params: Params, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw steps 5-6: comm fading (3, 3), then reciprocal BS-BS fading (upper triangle mirrored)."""
+    comm = rician_power_samples(rng, (NUM_BS, NUM_BS), params.rician_k_db)
+    upper = np.triu(rician_power_samples(rng, (NUM_BS, NUM_BS), params.rician_k_db), 1)
+    return comm, upper + upper.T
+
+
+def _sample_ues_m(params: Params, rng: np.random.Generator) -> np.ndarray:
+    """Draw steps 1-2: area-uniform UEs in the 120 deg disc-sector of radius R_c in front of each BS."""
+    r = np.sqrt(rng.uniform(params.min_ue_distance_m ** 2, params.comm_radius_m ** 2, size=NUM_BS))
+    half = np.deg2rad(params.sector_width_deg) / 2.0
+    phi = params.bs_boresight_rad + rng.uniform(-half, half, size=NUM_BS)
+    xy = params.bs_positions_m[:, :2] + r[:, None] * np.stack([np.cos(phi), np.sin(phi)], axis=1)
+    return np.column_stack([xy, np.full(NUM_BS, params.ue_height_m)])
+
+
+def _sample_target_xy_m(params: Params, rng: np.random.Generator) -> np.ndarray:
+    """Draw step 3: uniform in the hexagon by rejection from its bounding box."""
+    a, r = params.apothem_m, params.hex_radius_m
+    while True:
+        xy = rng.uniform([-a, -r], [a, r])
+        if in_hexagon(xy, a, tol_m=0.0):
+            return xy
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """A fresh snapshot with the normative draw order of spec Sec. 3."""
+    ue = _sample_ues_m(params, rng)
+    xy = _sample_target_xy_m(params, rng)
+    heading = rng.uniform(0.0, 2.0 * np.pi)
+    comm, bb = _sample_fading(params, rng)
+    return instance_from_state(params, ue, np.append(xy, params.target_height_m), heading, comm, bb)
+
+
+def reflect_in_hexagon(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror position and velocity at the hexagon edges (two passes over the 3 edge pairs)."""
+    x, v = xy_m.copy(), velocity.copy()
+    for _ in range(2):
+        for n in _HEX_NORMALS:  # 3 edge pairs: a fixed, tiny loop
+            s = float(n @ x)
+            if abs(s) > apothem_m:
+                x -= 2.0 * (s - math.copysign(apothem_m, s)) * n
+                v -= 2.0 * float(v @ n) * n
+    return x, v
+
+
+def advance_instance(params: Params, instance: Instance, rng: np.random.Generator) -> Instance:
+    """One slot: random-walk heading, move at v, bounce off the hexagon, fresh fading (spec Sec. 3)."""
+    heading = instance.target_heading_rad + math.radians(params.target_heading_std_deg) * rng.standard_normal()
+    v = np.array([math.cos(heading), math.sin(heading)])
+    xy = instance.target_position_m[:2] + params.target_speed_mps * params.slot_duration_s * v
+    xy, v = reflect_in_hexagon(xy, v, params.apothem_m)
+    heading = math.atan2(v[1], v[0]) % (2.0 * math.pi)
+    comm, bb = _sample_fading(params, rng)
+    return instance_from_state(params, instance.ue_positions_m, np.append(xy, params.target_height_m),
+                               heading, comm, bb)
+
+
+# ============================================================================ SINRs and range STD
+def effective_comm_gain(instance: Instance) -> np.ndarray:
+    """(S6) G^c_bj = |h_bj|^2 + |alpha_bj|^2 (direct + target-reflected path)."""
+    return instance.comm_gain + instance.target_ue_gain
+
+
+def comm_sinr(power_w: np.ndarray, comm_gain_eff: np.ndarray, noise_power_w: float) -> np.ndarray:
+    """(S7) SINR^c_j = p_j G_jj / (sum_{b != j} p_b G_bj + sigma^2)."""
+    rx = power_w[:, None] * comm_gain_eff          # [b, j] received power
+    signal = np.diagonal(rx)
+    return signal / (rx.sum(axis=0) - signal + noise_power_w)
+
+
+def sensing_sinr(power_w: np.ndarray, instance: Instance, noise_power_w: float) -> np.ndarray:
+    """(S8) SINR^s_b = p_b |a_bb|^2 / (sum_{b'!=b} p_b'(|a_b'b|^2 + |h_b'b|^2) + p_b |beta_b|^2 + sigma^2)."""
+    echo = power_w * np.diagonal(instance.echo_gain)
+    cross = power_w @ (instance.echo_gain + instance.bs_bs_gain) - echo  # bs_bs diagonal is 0
+    return echo / (cross + power_w * instance.si_gain + noise_power_w)
+
+
+def range_std_m(effective_snr: np.ndarray, range_resolution_m: float, cap_m: float) -> np.ndarray:
+    """(S10) Curry: sigma_R = min(Delta R / sqrt(2 Gamma), cap); cap where Gamma = 0."""
+    safe = np.maximum(effective_snr, 1e-300)
+    return np.where(effective_snr > 0, np.minimum(range_resolution_m / np.sqrt(2.0 * safe), cap_m), cap_m)
+
+
+def _db(x) -> np.ndarray:
+    """10 log10(x), floored at -300 dB (zero quantities)."""
+    return 10.0 * np.log10(np.maximum(x, _DB_FLOOR_LIN))
+
+
+# ============================================================================ evaluate
+def _check_power(decision: Decision) -> np.ndarray:
+    p = np.asarray(decision.tx_power_w, dtype=np.float64)
+    if p.shape != (NUM_BS,):
+        raise ValueError(f"Decision.tx_power_w must have shape ({NUM_BS},), got {p.shape}")
+    if not np.isfinite(p).all():
+        raise ValueError(f"Decision.tx_power_w must be finite, got {p.tolist()}")
+    return p
+
+
+def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
+    """Objective J = -max_b sigma_R,b (S11), violations of (C1)/(C2), and every metric of spec Sec. 5."""
+    p_raw = _check_power(decision)
+    p = np.maximum(p_raw, 0.0)
+    noise = params.noise_power_w
+    sinr_c = comm_sinr(p, effective_comm_gain(instance), noise)                       # (S7)
+    echo_w = p * np.diagonal(instance.echo_gain)
+    bistatic_w = p @ instance.echo_gain - echo_w
+    bs_w = p @ instance.bs_bs_gain
+    si_w = p * instance.si_gain
+    gamma = params.processing_gain * echo_w / (bistatic_w + bs_w + si_w + noise)      # (S8)-(S9)
+    std = range_std_m(gamma, params.range_resolution_m, params.range_std_cap_m)       # (S10)
+    std_max = float(std.max())
+    c1 = float(np.maximum(0.0, 1.0 - sinr_c / params.comm_threshold_lin).sum())      # (C1)
+    c2 = float((np.maximum(0.0, p_raw - params.max_power_w) + np.maximum(0.0, -p_raw)).sum()
+               / params.max_power_w)                                                  # (C2)
+    return Evaluation(
+        objective=-std_max,                                                           # (S11)
+        metrics=_metrics(std, std_max, gamma, sinr_c, p, echo_w, bs_w, bistatic_w, si_w),
+        violations={"c1_comm_sinr": c1, "c2_power_box": c2},
+        feasible=(c1 <= FEASIBILITY_TOL) and (c2 <= FEASIBILITY_TOL),
+    )
+
+
+_METRIC_GROUPS = ("range_std_m", "sensing_sinr_eff_db", "comm_sinr_db", "tx_power_dbm", "echo_power_dbm",
+                  "sensing_int_bs_dbm", "sensing_int_bistatic_dbm", "sensing_int_si_dbm")
+_METRIC_KEYS = [f"{g}_{b}" for g in _METRIC_GROUPS for b in range(NUM_BS)]
+
+
+def _metrics(std, std_max, gamma, sinr_c, p, echo_w, bs_w, bistatic_w, si_w) -> dict[str, float]:
+    """The metric table of spec Sec. 5 (one vectorised dB conversion, then plain floats)."""
+    lin = np.concatenate([gamma, sinr_c, 1e3 * p, 1e3 * echo_w, 1e3 * bs_w, 1e3 * bistatic_w, 1e3 * si_w])
+    values = np.concatenate([std, _db(lin)]).tolist()
+    out = dict(zip(_METRIC_KEYS, values))
+    out["range_std_max_m"] = std_max
+    out["range_std_mean_m"] = float(std.mean())
+    out["sensing_sinr_eff_min_db"] = min(values[3:6])
+    out["comm_sinr_min_db"] = min(values[6:9])
+    out["total_power_w"] = float(p.sum())
+    out["comm_rate_sum_bps_hz"] = float(np.log2(1.0 + sinr_c).sum())
+    return out
+
+
+# ============================================================================ normalised gains (shared with solvers)
+def normalised_gains(params: Params, instance: Instance) -> NormalisedGains:
+    """Gains in units of noise at full power (spec Sec. 8): A, C, S, H, g."""
+    k = params.snr_scale
+    echo = k * np.diagonal(instance.echo_gain).copy()
+    cross = k * (instance.echo_gain + instance.bs_bs_gain)
+    np.fill_diagonal(cross, 0.0)
+    comm = k * effective_comm_gain(instance)
+    return NormalisedGains(echo=echo, cross=cross, si=k * instance.si_gain, comm=comm,
+                           comm_direct=np.diagonal(comm).copy())
+
+
+# ============================================================================ action codec
+def decode_power_w(action: np.ndarray, params: Params) -> np.ndarray:
+    """a in [-1, 1] -> p_b = P_max 10^(-D (1 - a_b) / 20) (dB-scaled, C2 by construction)."""
+    a = np.clip(action, -1.0, 1.0)
+    return params.max_power_w * np.power(10.0, -params.power_dynamic_range_db * (1.0 - a) / 20.0)
+
+
+def encode_power(power_w: np.ndarray, params: Params) -> np.ndarray:
+    """Inverse of decode: a_b = clip(1 + 20 log10(p_b / P_max) / D, -1, 1); p_b <= 0 -> -1; float32."""
+    p = np.asarray(power_w, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = 1.0 + 20.0 * np.log10(np.where(p > 0, p, np.nan) / params.max_power_w) / params.power_dynamic_range_db
+    return np.clip(np.nan_to_num(a, nan=-1.0), -1.0, 1.0).astype(np.float32)
+
+
+# ============================================================================ observations (spec Sec. 6-7)
+def _snr_db(norm_gain: np.ndarray) -> np.ndarray:
+    """dB(x) = 10 log10(max(P_max x / sigma^2, 1e-30)) of an already normalised gain k x."""
+    return 10.0 * np.log10(np.maximum(norm_gain, _DB_FLOOR_LIN))
+
+
+def observation_fields(params: Params, instance: Instance) -> dict[str, np.ndarray]:
+    """The scaled fields shared by the team and local observations (float64)."""
+    k = params.snr_scale
+    inr = (_snr_db(k * (instance.echo_gain + instance.bs_bs_gain)) - 30.0) / 20.0
+    np.fill_diagonal(inr, 0.0)
+    return {
+        "comm_snr": (_snr_db(k * effective_comm_gain(instance)) - 30.0) / 20.0,
+        "echo_snr": _snr_db(k * np.diagonal(instance.echo_gain)) / 20.0,
+        "sensing_inr": inr,
+        "si_inr": (_snr_db(k * instance.si_gain) - 30.0) / 20.0,
+        "target_xy": instance.target_position_m[:2] / params.hex_radius_m,
+        "ue_xy": instance.ue_positions_m[:, :2] / params.hex_radius_m,
+    }
+
+
+def observation(params: Params, instance: Instance, slot: int) -> np.ndarray:
+    """The 34-dim team observation of spec Sec. 6, clipped to [-10, 10], float32."""
+    f = observation_fields(params, instance)
+    obs = np.concatenate([f["comm_snr"].ravel(), f["echo_snr"], f["sensing_inr"].ravel(), f["si_inr"],
+                          [params.comm_sinr_threshold_db / 10.0], f["target_xy"], f["ue_xy"].ravel(),
+                          [slot / params.episode_length]])
+    return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def local_observation(params: Params, instance: Instance, slot: int, previous: np.ndarray) -> np.ndarray:
+    """The (3, 25) per-BS local observations of spec Sec. 7; ``previous`` is (3, 4): fields 20-23."""
+    f = observation_fields(params, instance)
+    cs, inr = f["comm_snr"], f["sensing_inr"]
+    obs = np.concatenate([
+        cs.T, cs, f["echo_snr"][:, None], inr.T, inr, f["si_inr"][:, None],
+        np.full((NUM_BS, 1), params.comm_sinr_threshold_db / 10.0), f["ue_xy"], np.eye(NUM_BS),
+        previous, np.full((NUM_BS, 1), slot / params.episode_length),
+    ], axis=1)
+    return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+
+
+def local_feedback(evaluation: Evaluation, params: Params, action: np.ndarray) -> np.ndarray:
+    """Fields 20-23 of every BS's local observation after a slot: (3, 4)."""
+    m = evaluation.metrics
+    std = np.array([m[f"range_std_m_{b}"] for b in range(NUM_BS)])
+    margin = np.array([m[f"comm_sinr_db_{b}"] for b in range(NUM_BS)]) - params.comm_sinr_threshold_db
+    return np.column_stack([np.log10(std), np.clip(margin / 10.0, -OBS_BOUND, OBS_BOUND),
+                            np.full(NUM_BS, math.log10(m["range_std_max_m"])), np.asarray(action, float)])
