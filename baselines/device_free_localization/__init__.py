@@ -1,0 +1,20 @@
+"""Baselines of device-free localisation (spec Sec. 8); registry only, no solver imported here."""
+
+from baselines.registry import PolicySpec
+
+_PKG = "baselines.device_free_localization"
+
+POLICIES = {
+    "sca": PolicySpec(f"{_PKG}.sca:solve", replan="step",
+                      description="paper's Algorithm 1: SCA on the DC surrogate (cvxpy/Clarabel)"),
+    "bisection_optimum": PolicySpec(f"{_PKG}.bisection_optimum:solve", replan="step",
+                                    description="global optimum: bisection on the sensing level, exact oracle"),
+    "initial_condition": PolicySpec(f"{_PKG}.initial_condition:solve", replan="step",
+                                    description="paper's comparison scheme IC: every BS at P_max"),
+    "comm_min_power": PolicySpec(f"{_PKG}.comm_min_power:solve", replan="step",
+                                 description="communication-only least powers meeting C1"),
+}
+PAPER_SOLVER = "sca"
+KEY_METRICS = ("range_std_max_m", "range_std_mean_m", "comm_sinr_min_db", "total_power_w")
+LEADERBOARD_NOTE = ("objective = -max_b range STD [m] (larger is better); infeasible = a UE below the "
+                    "downlink SINR threshold.")
