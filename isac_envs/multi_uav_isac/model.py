@@ -138,7 +138,14 @@ class Params(ParamsBase):
 
 
 # --------------------------------------------------------------------------- instance / decision
-@dataclass(frozen=True)
+def _fields_equal(self, other) -> bool:
+    """Field-wise equality with exact array comparison (dataclass eq would be ambiguous on arrays)."""
+    if type(self) is not type(other):
+        return NotImplemented
+    return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__)
+
+
+@dataclass(frozen=True, eq=False)
 class Instance:
     """One slot's snapshot (spec Sec. 3). ``uav_pos`` is ground truth: solvers must not read it."""
 
@@ -154,14 +161,20 @@ class Instance:
     gain_sense: np.ndarray        # (K+1, M) sensing SNR per watt [1/W] (S5)
     slot: int = 0
 
+    __eq__ = _fields_equal
+    __hash__ = None  # arrays inside: not hashable
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Decision:
     """Association and powers (spec Sec. 4)."""
 
     assoc: np.ndarray    # (K+1,) int64, serving BS of every UAV
     p_comm: np.ndarray   # (K,) W, comm stream to cooperative UAV k
     p_sense: np.ndarray  # (K+1,) W, radar stream towards UAV j
+
+    __eq__ = _fields_equal
+    __hash__ = None
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {"assoc": self.assoc.copy(), "p_comm": self.p_comm.copy(), "p_sense": self.p_sense.copy()}
