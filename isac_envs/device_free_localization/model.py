@@ -12,6 +12,7 @@ Pure functions, no Gymnasium. Randomness only through the ``rng`` argument.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -93,7 +94,7 @@ class Params(ParamsBase):
     power_dynamic_range_db: float = 40.0
 
     def validate(self) -> None:
-        if self.num_bs != NUM_BS or isinstance(self.num_bs, bool):
+        if isinstance(self.num_bs, bool) or not isinstance(self.num_bs, numbers.Integral) or self.num_bs != NUM_BS:
             raise ValueError(f"num_bs must be 3 (the hexagon layout is defined for 3 BSs), got {self.num_bs!r}")
         for name in ("hex_radius_m", "comm_radius_m", "min_ue_distance_m", "min_link_distance_m",
                      "bs_height_m", "reference_distance_m", "range_std_cap_m", "carrier_frequency_hz",
