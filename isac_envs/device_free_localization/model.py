@@ -427,7 +427,7 @@ def normalised_gains(params: Params, instance: Instance) -> NormalisedGains:
 # ============================================================================ action codec
 def decode_power_w(action: np.ndarray, params: Params) -> np.ndarray:
     """a in [-1, 1] -> p_b = P_max 10^(-D (1 - a_b) / 20) (dB-scaled, C2 by construction)."""
-    a = np.clip(action, -1.0, 1.0)
+    a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
     return params.max_power_w * np.power(10.0, -params.power_dynamic_range_db * (1.0 - a) / 20.0)
 
 
