@@ -348,8 +348,8 @@ def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluati
     Gam, P = params.sensing_threshold, params.p_max
     lo, hi = params.lo, params.hi
     violations = {
-        "sensing": float(np.mean(np.maximum(0.0, Gam - gain)) / Gam) if Gam > 0 else 0.0,
-        "power": float(np.mean(np.maximum(0.0, total - P)) / P),
+        "sensing": float(np.mean(np.maximum(0.0, Gam - gain) / Gam)) if Gam > 0 else 0.0,
+        "power": float(np.mean(np.maximum(0.0, total - P) / P)),
         "region": float(np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo))),
         "psd": float(np.mean(np.maximum(0.0, -_min_eigenvalues(R))) / P),
     }
