@@ -109,6 +109,7 @@ def test_maxmin_rewards_zero_until_last_step():
     act = -np.ones(env.action_space.shape, np.float32)
     act[[1, 2, 5, 6]] = 1.0                          # subchannels 0, 2 -> user 1, 1, 3 -> user 0
     act[8:20] = 0.5
+    act[-1] = 0.0                                    # half of the remaining time
     for _ in range(2):
         _, r, term, _, info = env.step(act)
         rewards.append(r)
