@@ -12,6 +12,8 @@ process with DPP ``Parameter``s and re-solved cheaply.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from isac_envs.device_free_localization.model import NUM_BS, Decision, Instance, Params
@@ -79,7 +81,9 @@ def solve(params: Params, instance: Instance, eps: float = 1e-4, max_iter: int =
         par["half_d"].value = d / 2.0
         par["e"].value = d * d / 4.0
         try:
-            p4.solve(solver=solver)
+            with warnings.catch_warnings():  # "optimal_inaccurate": the accept/reject rules below check x
+                warnings.simplefilter("ignore", UserWarning)
+                p4.solve(solver=solver)
         except Exception:  # cvxpy.error.SolverError and numerical failures: stop with the last iterate
             break
         if x_var.value is None:
