@@ -57,14 +57,14 @@ def _values(runs: list[dict], scheme: str, key: str) -> np.ndarray:
     return np.array([r[scheme][key] for r in runs])
 
 
-def _scheme_legend(ax, extra=()):
+def _scheme_legend(ax, extra=(), loc="lower right"):
     """One legend entry per scheme (line style) plus ``extra`` (handle, label) pairs."""
     from matplotlib.lines import Line2D
 
     handles = [Line2D([], [], color="0.3", ls=STYLE[s]["ls"], marker=STYLE[s]["marker"], label=LABELS[s])
                for s in SCHEMES]
     handles += [Line2D([], [], color=c, lw=3, label=lab) for c, lab in extra]
-    ax.legend(handles=handles, fontsize=7.5, loc="lower right")
+    ax.legend(handles=handles, fontsize=7.5, loc=loc)
 
 
 SI_COLOURS = ("tab:blue", "tab:orange", "tab:green", "tab:red")
@@ -122,7 +122,7 @@ def _fig4(si_runs, out_dir: Path, seeds: int) -> Path:
     for ax in axes:
         ax.set_xlabel("self-interference level [dB]")
         ax.grid(alpha=0.3, which="both")
-    _scheme_legend(axes[1], [(c, f"BS {b}") for b, c in enumerate(colours)])
+    _scheme_legend(axes[1], [(c, f"BS {b}") for b, c in enumerate(colours)], loc="lower left")
     fig.suptitle(f"Fig. 4: per-BS range STD and power vs SI level ({seeds} instances per point)")
     fig.tight_layout()
     path = out_dir / "device_free_localization_fig4_std_power_vs_si.png"
