@@ -60,8 +60,9 @@ def full_resource_utility(params: Params, points, bs_pos, p_comm_w: float, p_sen
 
 
 def ot_association(params: Params, instance: Instance, p_comm_w: float, p_sense_w: float,
-                   samples: np.ndarray, T1: int = 50, u_floor: float = 0.5) -> np.ndarray:
-    """Algorithm 1: semi-discrete OT cells with Cesaro-averaged loads; returns assoc (K+1,)."""
+                   samples: np.ndarray, T1: int = 50, u_floor: float = 0.5, return_loads: bool = False):
+    """Algorithm 1: semi-discrete OT cells with Cesaro-averaged loads; returns assoc (K+1,)
+    (and the final loads U_i with ``return_loads=True``)."""
     k, m = params.num_uavs, params.num_bs
     util = full_resource_utility(params, samples, instance.bs_pos, p_comm_w, p_sense_w)   # (S, M)
     cells = np.argmax(util, axis=1)
@@ -79,7 +80,7 @@ def ot_association(params: Params, instance: Instance, p_comm_w: float, p_sense_
     rho_nc = full_resource_utility(params, instance.uav_pos_est[k:], instance.bs_pos, p_comm_w, p_sense_w,
                                    load=n_i, rcs_m2=params.rcs_noncoop_m2, with_rate=False)[0]
     assoc[k] = int(np.argmax(rho_nc))
-    return assoc
+    return (assoc, loads) if return_loads else assoc
 
 
 def _powers(params, instance, assoc, power):
@@ -88,14 +89,11 @@ def _powers(params, instance, assoc, power):
     return power_kkt(params, instance, assoc)
 
 
-def solve(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samples: int = 2000,
-          density: str = "mix", kde_bw_m: float = 100.0, u_floor: float = 0.5, power: str = "pga",
-          seed: int = 0, return_trace: bool = False):
-    """Algorithm 3: alternate OT association (Alg. 1) and power allocation (Alg. 2); keep the best.
-
-    The trace holds the best-so-far penalised score G - penalty * sum(violations) (= G when
-    feasible) after the initial point and every outer iteration: non-decreasing.
-    """
+def iterations(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samples: int = 2000,
+               density: str = "mix", kde_bw_m: float = 100.0, u_floor: float = 0.5, power: str = "pga",
+               seed: int = 0):
+    """Algorithm 3 step by step: yields (best-so-far decision, its penalised score, current decision)
+    after the initial point (weighted Voronoi + Alg. 2) and after every outer iteration."""
     if power not in ("pga", "kkt"):
         raise ValueError(f"power must be 'pga' or 'kkt', got {power!r}")
     rng = np.random.default_rng(seed)
@@ -104,7 +102,7 @@ def solve(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samp
     dec = _powers(params, instance, assoc, power)
     best = dec
     best_score = evaluate(params, instance, dec).penalised(params.penalty)
-    trace = [best_score]
+    yield best, best_score, dec
     for _ in range(T3):
         total = dec.p_comm.sum() + dec.p_sense.sum()
         eta = dec.p_comm.sum() / total if total > 0 else params.theta1
@@ -114,9 +112,26 @@ def solve(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samp
         score = evaluate(params, instance, dec).penalised(params.penalty)
         if score > best_score:
             best, best_score = dec, score
-        trace.append(best_score)
+        yield best, best_score, dec
         if np.array_equal(new_assoc, assoc):
-            break
+            return
         assoc = new_assoc
+
+
+def solve(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samples: int = 2000,
+          density: str = "mix", kde_bw_m: float = 100.0, u_floor: float = 0.5, power: str = "pga",
+          seed: int = 0, return_trace: bool = False):
+    """Algorithm 3: alternate OT association (Alg. 1) and power allocation (Alg. 2); keep the best.
+
+    Starts from the weighted Voronoi association; each outer iteration sets the comm/sensing power
+    split eta of the current powers, re-associates with Alg. 1 and re-allocates power with Alg. 2
+    (``power="kkt"``: the exact KKT solver); stops when the association repeats or after ``T3``.
+    The trace holds the best-so-far penalised score G - penalty * sum(violations) (= G when
+    feasible) after the initial point and every outer iteration: non-decreasing.
+    """
+    trace = []
+    for best, score, _ in iterations(params, instance, T3=T3, T1=T1, n_samples=n_samples, density=density,
+                                     kde_bw_m=kde_bw_m, u_floor=u_floor, power=power, seed=seed):
+        trace.append(score)
     best = Decision(assoc=best.assoc.copy(), p_comm=best.p_comm.copy(), p_sense=best.p_sense.copy())
     return (best, trace) if return_trace else best
