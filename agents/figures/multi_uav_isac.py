@@ -212,9 +212,10 @@ def _fig_cells(out_dir: Path, seed: int = 0) -> Path:
                      f"idle BSs={ev.metrics['idle_bs']:.0f}", fontsize=9)
         ax.set_xlabel("x [m]")
     axes[0].set_ylabel("y [m]")
-    axes[0].legend(fontsize=7, loc="upper left")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=params.num_bs + 1, fontsize=8)
     fig.suptitle(f"Cell association of one slot (seed {seed}); cells shaded at the mean UAV altitude")
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     path = out_dir / "multi_uav_isac_cells_top_view.png"
     fig.savefig(path, dpi=120)
     plt.close(fig)
