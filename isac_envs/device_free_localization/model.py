@@ -28,8 +28,8 @@ from isac_envs.core import (
     require_nonnegative,
     require_positive,
 )
-from isac_envs.physics.channels import log_distance_gain, rician_power_samples
-from isac_envs.physics.geometry import hexagon_normals, in_hexagon
+from isac_envs.physics.channels import log_distance_gain
+from isac_envs.physics.geometry import hexagon_normals
 from isac_envs.physics.radar import bistatic_radar_gain
 from isac_envs.physics.units import (
     BOLTZMANN_J_PER_K,
@@ -54,6 +54,8 @@ LOCAL_OBS_DIM = 25
 OBS_BOUND = 10.0
 _DB_FLOOR_LIN = 1e-30  # 10 log10(1e-30) = -300 dB: the floor of every dB / dBm value
 _HEX_NORMALS = hexagon_normals()  # (3, 2): edge normals at 0, 60, 120 deg
+_HEX_NORMALS_LIST = [tuple(n) for n in _HEX_NORMALS.tolist()]
+_UPPER = np.triu(np.ones((NUM_BS, NUM_BS)), 1)  # strict upper triangle mask
 
 
 # ============================================================================ parameters
@@ -158,7 +160,8 @@ class Params(ParamsBase):
     def gain_constants(self) -> dict[str, float]:
         """Linear antenna gains, RCS [m^2] and SI gain |beta|^2 (S5) from their dB fields."""
         return {"bs": float(db_to_lin(self.bs_antenna_gain_dbi)), "ue": float(db_to_lin(self.ue_antenna_gain_dbi)),
-                "rcs_m2": float(db_to_lin(self.target_rcs_dbsm)), "si": float(db_to_lin(self.si_level_db))}
+                "rcs_m2": float(db_to_lin(self.target_rcs_dbsm)), "si": float(db_to_lin(self.si_level_db)),
+                "rician_k": float(db_to_lin(self.rician_k_db))}
 
     @cached_property
     def bs_positions_m(self) -> np.ndarray:
@@ -270,10 +273,23 @@ def instance_from_state(params: Params, ue_positions_m, target_position_m, targe
 
 
 # ============================================================================ sampling
+def _rician_power(rng: np.random.Generator, los_amplitude: float, nlos_scale: float) -> np.ndarray:
+    """(3, 3) samples |g|^2 of g = sqrt(K/(K+1)) e^{j phase} + sqrt(1/(K+1)) (re + j im)/sqrt(2); draws phase, re, im.
+
+    The same draws and formula as ``physics.channels.rician_power_samples``, without complex arithmetic.
+    """
+    phase = rng.uniform(0.0, 2.0 * np.pi, (NUM_BS, NUM_BS))
+    re = rng.standard_normal((NUM_BS, NUM_BS))
+    im = rng.standard_normal((NUM_BS, NUM_BS))
+    return (los_amplitude * np.cos(phase) + nlos_scale * re) ** 2 + (los_amplitude * np.sin(phase) + nlos_scale * im) ** 2
+
+
 def _sample_fading(params: Params, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw steps 5-6: comm fading (3, 3), then reciprocal BS-BS fading (upper triangle mirrored)."""
-    comm = rician_power_samples(rng, (NUM_BS, NUM_BS), params.rician_k_db)
-    upper = np.triu(rician_power_samples(rng, (NUM_BS, NUM_BS), params.rician_k_db), 1)
+    k = params.gain_constants["rician_k"]
+    los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
+    comm = _rician_power(rng, los, nlos)
+    upper = _rician_power(rng, los, nlos) * _UPPER
     return comm, upper + upper.T
 
 
@@ -291,7 +307,8 @@ def _sample_target_xy_m(params: Params, rng: np.random.Generator) -> np.ndarray:
     a, r = params.apothem_m, params.hex_radius_m
     while True:
         xy = rng.uniform([-a, -r], [a, r])
-        if in_hexagon(xy, a, tol_m=0.0):
+        x, y = float(xy[0]), float(xy[1])
+        if all(abs(nx * x + ny * y) <= a for nx, ny in _HEX_NORMALS_LIST):  # xy in H
             return xy
 
 
@@ -306,14 +323,16 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
 
 def reflect_in_hexagon(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float) -> tuple[np.ndarray, np.ndarray]:
     """Mirror position and velocity at the hexagon edges (two passes over the 3 edge pairs)."""
-    x, v = xy_m.copy(), velocity.copy()
+    (x, y), (vx, vy) = xy_m.tolist(), velocity.tolist()
     for _ in range(2):
-        for n in _HEX_NORMALS:  # 3 edge pairs: a fixed, tiny loop
-            s = float(n @ x)
+        for nx, ny in _HEX_NORMALS_LIST:  # 3 edge pairs: a fixed, tiny loop on scalars
+            s = nx * x + ny * y
             if abs(s) > apothem_m:
-                x -= 2.0 * (s - math.copysign(apothem_m, s)) * n
-                v -= 2.0 * float(v @ n) * n
-    return x, v
+                shift = 2.0 * (s - math.copysign(apothem_m, s))
+                x, y = x - shift * nx, y - shift * ny
+                vn = 2.0 * (vx * nx + vy * ny)
+                vx, vy = vx - vn * nx, vy - vn * ny
+    return np.array([x, y]), np.array([vx, vy])
 
 
 def advance_instance(params: Params, instance: Instance, rng: np.random.Generator) -> Instance:
@@ -322,7 +341,7 @@ def advance_instance(params: Params, instance: Instance, rng: np.random.Generato
     v = np.array([math.cos(heading), math.sin(heading)])
     xy = instance.target_position_m[:2] + params.target_speed_mps * params.slot_duration_s * v
     xy, v = reflect_in_hexagon(xy, v, params.apothem_m)
-    heading = math.atan2(v[1], v[0]) % (2.0 * math.pi)
+    heading = math.atan2(float(v[1]), float(v[0])) % (2.0 * math.pi)
     comm, bb = _sample_fading(params, rng)
     return instance_from_state(params, instance.ue_positions_m, np.append(xy, params.target_height_m),
                                heading, comm, bb)

@@ -283,3 +283,12 @@ def test_observation_is_lossless_snr():
     np.testing.assert_allclose(obs[27:33], (inst.ue_positions_m[:, :2] / 250).ravel(), atol=1e-6)
     assert obs[33] == pytest.approx(0.1)
     assert obs.dtype == np.float32 and obs.shape == (34,)
+
+
+def test_fast_rician_matches_physics_module():
+    from isac_envs.physics.channels import rician_power_samples
+
+    k = 10 ** 0.9
+    mine = model._rician_power(np.random.default_rng(3), math.sqrt(k / (k + 1)), math.sqrt(1 / (2 * (k + 1))))
+    ref = rician_power_samples(np.random.default_rng(3), (3, 3), 9.0)
+    np.testing.assert_allclose(mine, ref, rtol=1e-12)
