@@ -108,9 +108,11 @@ def _fig_convergence(runs: list[dict], out_dir: Path) -> list[Path]:
 
     fig, ax = plt.subplots(figsize=(6, 4.2))
     ax.semilogy(it, np.median(crb, axis=0), "-o", color=COLOURS["aibot"], label=LABELS["aibot"] + " (median)")
+    ax.semilogy(it, np.mean(crb, axis=0), ":o", color=COLOURS["aibot"], mfc="none", label="AIBOT (mean)")
     for name in ("voronoi_iwf", "voronoi_iwf_min"):
-        level = np.median([r["levels"][name][1] for r in runs])
-        ax.axhline(level, ls="--", color=COLOURS[name], label=LABELS[name] + " (median)")
+        levels = [r["levels"][name][1] for r in runs]
+        ax.axhline(np.median(levels), ls="--", color=COLOURS[name], label=LABELS[name] + " (median)")
+        ax.axhline(np.mean(levels), ls=":", color=COLOURS[name], label=LABELS[name] + " (mean)")
     ax.set_xlabel("outer iteration of Algorithm 3")
     ax.set_ylabel("CRB of the non-cooperative UAV's range [m$^2$]")
     ax.set_title(f"Fig. 3: non-cooperative UAV localisation ({len(runs)} instances)")
