@@ -277,17 +277,20 @@ def p7_step(params: Params, instance, W, v, p_s, q_l, q_k, chi: float):
 
 
 def placement(params: Params, instance, inner, return_trace: bool = False, q0=None,
-              max_outer: int = 30, chi0: float = 400.0):
+              max_outer: int = 30, chi0: float = 400.0, path: list | None = None):
     """Algorithm 4': SCA placement around an inner beamforming solver.
 
     ``inner(q, init) -> (W, v, p_s)`` (init: None or the (W, v) of the previous outer iterate);
-    acceptance uses evaluate() of the decision (true sample-average EC).
+    acceptance uses evaluate() of the decision (true sample-average EC). ``path``, if given,
+    receives the accepted positions q^0, q^1, ... (for the figures).
     """
     q_k = np.clip(np.asarray(instance.target_pos if q0 is None else q0, float), params.lo, params.hi)
     W, v, p_s = inner(q_k, None)
     dec = Decision(q_k.copy(), W, model.rank_one_cov(v, p_s))
     ec = model.evaluate(params, instance, dec).objective
     trace, chi = [ec], chi0
+    if path is not None:
+        path.append(q_k.copy())
     for _ in range(max_outer):
         q_l = q_k.copy()
         for _ in range(10):
@@ -307,6 +310,8 @@ def placement(params: Params, instance, inner, return_trace: bool = False, q0=No
             gain = (ec2 - ec) / max(abs(ec), 1e-12)
             q_k, W, v, p_s, dec, ec = q_l, W2, v2, p2, dec2, ec2
             trace.append(ec)
+            if path is not None:
+                path.append(q_k.copy())
             if gain < 1e-4:
                 break
         else:

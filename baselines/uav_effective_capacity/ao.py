@@ -159,6 +159,9 @@ def _inner(params, instance, sum_rate=False):
     return run
 
 
-def solve(params: Params, instance, return_trace: bool = False, max_outer: int = 30):
-    """AO: Algorithm 4' placement around Algorithm 3' (trace: accepted objectives ec^0 < ec^1 < ...)."""
-    return C.placement(params, instance, _inner(params, instance), return_trace, max_outer=max_outer)
+def solve(params: Params, instance, return_trace: bool = False, max_outer: int = 30, path: list | None = None):
+    """AO: Algorithm 4' placement around Algorithm 3' (trace: accepted objectives ec^0 < ec^1 < ...).
+
+    ``path``: optional list that receives the accepted UAV positions (the placement trajectory).
+    """
+    return C.placement(params, instance, _inner(params, instance), return_trace, max_outer=max_outer, path=path)
