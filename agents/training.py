@@ -209,7 +209,25 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
         command=command or "isac " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         versions=_versions()))
     venv.close()
+    _write_eval_check(out, system, config)
     return out
+
+
+def _write_eval_check(out: Path, system, config: str, episodes: int = 5) -> None:
+    """Objectives of the saved (reloaded) agent on the first test seeds: a reproducibility record."""
+    import json
+
+    from agents.evaluation import make_env, run_policy
+    from agents.seeds import eval_seeds
+    from agents.trained import load_agent
+
+    env = make_env(system, config)
+    seeds = eval_seeds(episodes)
+    res = run_policy(env, load_agent(out, config), seeds, system.episode_objective)
+    env.close()
+    (out / "eval_check.json").write_text(json.dumps(
+        {"system": system.name, "config": config, "seeds": seeds, "objectives": [r.objective for r in res]},
+        indent=1), encoding="utf-8")
 
 
 def _versions() -> dict[str, str]:
