@@ -72,41 +72,44 @@ def exhaustive(params: Params, instance: Instance) -> Decision:
 def local_search(params: Params, instance: Instance, assoc0=None, max_rounds: int = 5) -> Decision:
     """First-improvement single-UAV re-association moves scored with exact KKT powers.
 
-    Starts from AIBOT's association unless ``assoc0`` is given.
+    Starts from AIBOT's association unless ``assoc0`` is given. A round scans UAV j = 0..K and,
+    for each, BS m = 0..M-1 (m != a_j), accepting the first move that raises the penalised score;
+    stops after a round without improvement or ``max_rounds``. Candidate cells are solved in
+    batches (one vectorised KKT call per accepted move) and cached.
     """
     if assoc0 is None:
         from baselines.multi_uav_isac.aibot import solve as aibot
 
         assoc0 = aibot(params, instance).assoc
     assoc = np.array(assoc0, np.int64).copy()
-    m_count = params.num_bs
     cells = CellScores(params, instance)
     for _ in range(max_rounds):
-        improved = False
-        for j in range(params.num_uavs + 1):
-            improved |= _improve_uav(cells, assoc, j, m_count)
-        if not improved:
+        if not _improvement_round(cells, assoc, params.num_bs):
             break
     return power_kkt(params, instance, assoc)
 
 
-def _improve_uav(cells: CellScores, assoc: np.ndarray, j: int, m_count: int) -> bool:
-    """Move UAV j to the first BS (lowest index) that improves the score; in place."""
-    masks = _cell_masks(assoc, m_count)
-    src = int(assoc[j])
-    targets = np.array([m for m in range(m_count) if m != src])
-    if targets.size == 0:
-        return False
-    bit = 1 << j
-    old = cells.scores([src], [masks[src]])[0] + cells.scores(targets, masks[targets])
-    new = (cells.scores([src] * len(targets), [masks[src] ^ bit] * len(targets))
-           + cells.scores(targets, masks[targets] | bit))
-    gain = new - old
-    better = np.flatnonzero(gain > 1e-12 * max(1.0, abs(old.max())))
-    if better.size == 0:
-        return False
-    assoc[j] = targets[better[0]]
-    return True
+def _improvement_round(cells: CellScores, assoc: np.ndarray, m_count: int) -> bool:
+    """One first-improvement scan over (UAV, BS) moves, in place; True if any move was accepted."""
+    n = len(assoc)
+    start, improved = 0, False
+    while start < n:
+        masks = _cell_masks(assoc, m_count)
+        allowed = np.arange(m_count)[None, :] != assoc[start:, None]
+        rows, targets = np.nonzero(allowed)                 # row-major: UAV order, then BS order
+        uav = rows + start
+        if uav.size == 0:
+            break
+        src, bit = assoc[uav], (1 << uav).astype(np.int64)
+        old = cells.scores(src, masks[src]) + cells.scores(targets, masks[targets])
+        new = cells.scores(src, masks[src] ^ bit) + cells.scores(targets, masks[targets] | bit)
+        better = np.flatnonzero(new - old > 1e-12 * max(1.0, float(np.max(np.abs(old)))))
+        if better.size == 0:
+            break
+        first = better[0]
+        assoc[uav[first]] = targets[first]
+        improved, start = True, int(uav[first]) + 1
+    return improved
 
 
 def solve(params: Params, instance: Instance, method: str = "exhaustive", **options) -> Decision:
