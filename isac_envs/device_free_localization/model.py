@@ -179,7 +179,7 @@ class Params(ParamsBase):
 
 
 # ============================================================================ records
-def _fields_equal(a, b) -> bool:
+def _fields_equal(a, b):
     """Field-wise equality of two record dataclasses holding numpy arrays (bit-for-bit)."""
     if type(a) is not type(b):
         return NotImplemented
