@@ -464,37 +464,36 @@ def _snr_db(norm_gain: np.ndarray) -> np.ndarray:
     return 10.0 * np.log10(np.maximum(norm_gain, _DB_FLOOR_LIN))
 
 
-def observation_fields(params: Params, instance: Instance) -> dict[str, np.ndarray]:
-    """The scaled fields shared by the team and local observations (float64)."""
-    k = params.snr_scale
-    inr = (_snr_db(k * (instance.echo_gain + instance.bs_bs_gain)) - 30.0) / 20.0
-    np.fill_diagonal(inr, 0.0)
-    return {
-        "comm_snr": (_snr_db(k * effective_comm_gain(instance)) - 30.0) / 20.0,
-        "echo_snr": _snr_db(k * np.diagonal(instance.echo_gain)) / 20.0,
-        "sensing_inr": inr,
-        "si_inr": (_snr_db(k * instance.si_gain) - 30.0) / 20.0,
-        "target_xy": instance.target_position_m[:2] / params.hex_radius_m,
-        "ue_xy": instance.ue_positions_m[:, :2] / params.hex_radius_m,
-    }
+_GAIN_OFFSET_DB = np.array([30.0] * 9 + [0.0] * 3 + [30.0] * 9 + [30.0] * 3)  # obs fields 0-23: dB offsets
+_INR_DIAGONAL = np.array([12, 16, 20])  # sensing_inr[b, b] in the team observation
+
+
+def gain_fields(params: Params, instance: Instance) -> np.ndarray:
+    """Team-observation fields 0-23 (comm_snr, echo_snr, sensing_inr, si_inr), float64, one log10."""
+    gains = np.concatenate([effective_comm_gain(instance).ravel(), np.diagonal(instance.echo_gain),
+                            (instance.echo_gain + instance.bs_bs_gain).ravel(), instance.si_gain])
+    out = (_snr_db(params.snr_scale * gains) - _GAIN_OFFSET_DB) / 20.0
+    out[_INR_DIAGONAL] = 0.0
+    return out
 
 
 def observation(params: Params, instance: Instance, slot: int) -> np.ndarray:
     """The 34-dim team observation of spec Sec. 6, clipped to [-10, 10], float32."""
-    f = observation_fields(params, instance)
-    obs = np.concatenate([f["comm_snr"].ravel(), f["echo_snr"], f["sensing_inr"].ravel(), f["si_inr"],
-                          [params.comm_sinr_threshold_db / 10.0], f["target_xy"], f["ue_xy"].ravel(),
+    obs = np.concatenate([gain_fields(params, instance), [params.comm_sinr_threshold_db / 10.0],
+                          instance.target_position_m[:2] / params.hex_radius_m,
+                          (instance.ue_positions_m[:, :2] / params.hex_radius_m).ravel(),
                           [slot / params.episode_length]])
     return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
 
 def local_observation(params: Params, instance: Instance, slot: int, previous: np.ndarray) -> np.ndarray:
     """The (3, 25) per-BS local observations of spec Sec. 7; ``previous`` is (3, 4): fields 20-23."""
-    f = observation_fields(params, instance)
-    cs, inr = f["comm_snr"], f["sensing_inr"]
+    g = gain_fields(params, instance)
+    cs, inr = g[0:9].reshape(NUM_BS, NUM_BS), g[12:21].reshape(NUM_BS, NUM_BS)
     obs = np.concatenate([
-        cs.T, cs, f["echo_snr"][:, None], inr.T, inr, f["si_inr"][:, None],
-        np.full((NUM_BS, 1), params.comm_sinr_threshold_db / 10.0), f["ue_xy"], np.eye(NUM_BS),
+        cs.T, cs, g[9:12, None], inr.T, inr, g[21:24, None],
+        np.full((NUM_BS, 1), params.comm_sinr_threshold_db / 10.0),
+        instance.ue_positions_m[:, :2] / params.hex_radius_m, np.eye(NUM_BS),
         previous, np.full((NUM_BS, 1), slot / params.episode_length),
     ], axis=1)
     return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
