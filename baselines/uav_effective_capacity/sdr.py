@@ -22,7 +22,7 @@ from ._common import users_moved  # noqa: F401  (replan predicate)
 from .ao import beamforming_state
 from .wmmse import inner_design as wmmse_design
 
-_SDP_CACHE: dict[tuple[int, int], tuple] = {}
+_SDP_CACHE: dict[tuple, tuple] = {}
 
 
 def solve(params: Params, instance, backend: str = "gpi", return_trace: bool = False, sca_iters: int = 3):
@@ -39,27 +39,28 @@ def solve(params: Params, instance, backend: str = "gpi", return_trace: bool = F
     return (dec, trace) if return_trace else dec
 
 
-def _sdp_problem(M: int, K: int):
-    if (M, K) in _SDP_CACHE:
-        return _SDP_CACHE[(M, K)]
+def _sdp_problem(M: int, K: int, weights: tuple):
+    """Per-block SCA step of the SDP relaxation (DPP: the user weights are constants of the cache key)."""
+    key = (M, K, weights)
+    if key in _SDP_CACHE:
+        return _SDP_CACHE[key]
     import cvxpy as cp
 
     Wk = [cp.Variable((M, M), hermitian=True) for _ in range(K)]
     R = cp.Variable((M, M), hermitian=True)
     Hh = [cp.Parameter((M, M), hermitian=True) for _ in range(K)]  # h h^H / sigma^2
     Hs = [cp.Parameter((M, M), hermitian=True) for _ in range(K)]  # h h^H / (sigma^2 I0_k)
-    wts = cp.Parameter(K, nonneg=True)
     At = cp.Parameter((M, M), hermitian=True)
     G = cp.Parameter(nonneg=True)
     P = cp.Parameter(nonneg=True)
     Sigma = sum(Wk) + R
     terms = [cp.log(cp.real(cp.trace(Hh[k] @ Sigma)) + 1.0) - cp.real(cp.trace(Hs[k] @ (Sigma - Wk[k])))
              for k in range(K)]
-    obj = cp.Maximize(sum(wts[k] * terms[k] for k in range(K)))
+    obj = cp.Maximize(sum(weights[k] * terms[k] for k in range(K)))
     cons = [w >> 0 for w in Wk] + [R >> 0, cp.real(cp.trace(At @ Sigma)) >= G, cp.real(cp.trace(Sigma)) <= P]
     prob = cp.Problem(obj, cons)
-    _SDP_CACHE[(M, K)] = (prob, Wk, R, Hh, Hs, wts, At, G, P)
-    return _SDP_CACHE[(M, K)]
+    _SDP_CACHE[key] = (prob, Wk, R, Hh, Hs, At, G, P)
+    return _SDP_CACHE[key]
 
 
 def sdp_beamforming(params: Params, instance, q, sca_iters: int = 3) -> Decision:
@@ -72,8 +73,8 @@ def sdp_beamforming(params: Params, instance, q, sca_iters: int = 3) -> Decision
     W_out, R_out = W0.copy(), model.rank_one_cov(v0, p0)
     if not ctx.feasible_position:
         return Decision(ctx.q.copy(), W_out, R_out)
-    prob, Wk, R, Hh, Hs, wts, At, G, P = _sdp_problem(M, K)
-    wts.value, At.value, G.value, P.value = ctx.alpha, np.outer(ctx.a_t, ctx.a_t.conj()), ctx.G, ctx.P
+    prob, Wk, R, Hh, Hs, At, G, P = _sdp_problem(M, K, tuple(float(w) for w in ctx.alpha))
+    At.value, G.value, P.value = np.outer(ctx.a_t, ctx.a_t.conj()), ctx.G, ctx.P
     for l in range(L):
         hl = ctx.h[l]
         Hk = [np.outer(hl[k], hl[k].conj()) for k in range(K)]

@@ -171,3 +171,24 @@ def test_paper_c1_theta001_schemes():
         ev = J(p, inst, mod.solve(p, inst))
         assert ev.feasible, mod.__name__  # C7: every scheme feasible at the defaults
         assert a.objective > ev.objective, mod.__name__
+
+
+def test_sdr_rejects_unknown_backend(small):
+    inst = m.sample_instance(small, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="backend"):
+        sdr.solve(small, inst, backend="mosek")
+
+
+@pytest.mark.slow
+def test_sdr_cvxpy_backend_cross_check(small):
+    """At low SNR the per-block SDP (SCA + rank-one recovery) matches the GPI sum-rate design."""
+    p = small.replace(num_samples=3, noise_power=1e-8, qos_exponent=0.01)
+    inst = m.sample_instance(p, np.random.default_rng(0))
+    q = (20.0, 110.0)
+    gpi = ao.beamforming(p, inst, q, sum_rate=True)
+    sdp = sdr.sdp_beamforming(p, inst, q)
+    e_gpi, e_sdp = J(p, inst, gpi), J(p, inst, sdp)
+    assert e_sdp.feasible and e_gpi.feasible
+    r_gpi = m.rates_per_block(p, inst, gpi).sum(axis=1)
+    r_sdp = m.rates_per_block(p, inst, sdp).sum(axis=1)
+    np.testing.assert_allclose(r_sdp, r_gpi, rtol=0.02)
