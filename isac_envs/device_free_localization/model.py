@@ -419,15 +419,16 @@ _METRIC_KEYS = [f"{g}_{b}" for g in _METRIC_GROUPS for b in range(NUM_BS)]
 
 def _metrics(std, std_max, gamma, sinr_c, p, echo_w, bs_w, bistatic_w, si_w) -> dict[str, float]:
     """The metric table of spec Sec. 5 (one vectorised dB conversion, then plain floats)."""
-    lin = np.concatenate([gamma, sinr_c, 1e3 * p, 1e3 * echo_w, 1e3 * bs_w, 1e3 * bistatic_w, 1e3 * si_w])
-    values = np.concatenate([std, _db(lin)]).tolist()
+    lin = np.concatenate([gamma, sinr_c, p, echo_w, bs_w, bistatic_w, si_w])
+    lin[6:] *= 1e3  # W -> mW for the dBm values
+    values = np.concatenate([std, _db(lin), [np.log2(1.0 + sinr_c).sum()]]).tolist()
     out = dict(zip(_METRIC_KEYS, values))
     out["range_std_max_m"] = std_max
-    out["range_std_mean_m"] = float(std.mean())
+    out["range_std_mean_m"] = sum(values[0:3]) / 3.0
     out["sensing_sinr_eff_min_db"] = min(values[3:6])
     out["comm_sinr_min_db"] = min(values[6:9])
-    out["total_power_w"] = float(p.sum())
-    out["comm_rate_sum_bps_hz"] = float(np.log2(1.0 + sinr_c).sum())
+    out["total_power_w"] = sum(p.tolist())
+    out["comm_rate_sum_bps_hz"] = values[-1]
     return out
 
 
