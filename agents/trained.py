@@ -46,6 +46,56 @@ def _identity(obs):
     return np.asarray(obs, np.float32)
 
 
+class NumpyActor:
+    """The deterministic action of an SB3 PPO/SAC MlpPolicy as a float32 numpy forward pass.
+
+    Same layers and weights as ``model.predict(obs, deterministic=True)`` (PPO: Gaussian mean,
+    clipped to the action bounds; SAC: tanh-squashed mean), ~50x less overhead than torch per
+    decision. Equality with ``model.predict`` is checked in the tests.
+    """
+
+    _ACTIVATIONS = {"Tanh": np.tanh, "ReLU": lambda x: np.maximum(x, 0.0)}
+
+    def __init__(self, layers: list, squash: bool, low: np.ndarray, high: np.ndarray):
+        self.layers, self.squash, self.low, self.high = layers, squash, low, high
+
+    @classmethod
+    def from_model(cls, model) -> "NumpyActor | None":
+        policy = model.policy
+        try:
+            if hasattr(policy, "mlp_extractor"):  # PPO / A2C ActorCriticPolicy
+                if type(policy.features_extractor).__name__ != "FlattenExtractor":
+                    return None
+                mods = list(policy.mlp_extractor.policy_net) + [policy.action_net]
+                squash = False
+            else:  # SAC
+                actor = policy.actor
+                mods = list(actor.latent_pi) + [actor.mu]
+                squash = True
+            layers = [cls._layer(m) for m in mods]
+        except (AttributeError, KeyError):
+            return None
+        space = model.action_space
+        return cls(layers, squash, space.low.astype(np.float32), space.high.astype(np.float32))
+
+    @classmethod
+    def _layer(cls, module):
+        name = type(module).__name__
+        if name == "Linear":
+            w = module.weight.detach().cpu().numpy().astype(np.float32)
+            b = module.bias.detach().cpu().numpy().astype(np.float32)
+            return lambda x, w=w, b=b: x @ w.T + b
+        return cls._ACTIVATIONS[name]
+
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x = np.asarray(obs, np.float32)
+        for layer in self.layers:
+            x = layer(x)
+        if self.squash:
+            x = self.low + (np.tanh(x) + 1.0) * 0.5 * (self.high - self.low)
+        return np.clip(x, self.low, self.high)
+
+
 class AgentPolicy:
     """A single-agent SB3 model as a policy: deterministic action for the observation."""
 
@@ -56,12 +106,18 @@ class AgentPolicy:
         self.normalise = normaliser or _identity
         self.name = name
         self.decision = None  # agents have no native Decision
+        self.actor = NumpyActor.from_model(model)
 
     def reset(self, seed: int | None = None) -> None:
         pass
 
     def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
-        action, _ = self.model.predict(self.normalise(obs), deterministic=True)
+        return self._forward(self.normalise(obs))
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        if self.actor is not None:
+            return self.actor(x)
+        action, _ = self.model.predict(x, deterministic=True)
         return action
 
     def predict(self, observation, state=None, episode_start=None, deterministic: bool = True):
@@ -80,7 +136,7 @@ class MultiAgentPolicy(AgentPolicy):
     def act_all(self, observations: dict[str, np.ndarray], infos: dict) -> dict[str, np.ndarray]:
         agents = list(observations)
         batch = np.stack([self.normalise(observations[a]) for a in agents])
-        actions, _ = self.model.predict(batch, deterministic=True)
+        actions = self._forward(batch)
         return {a: actions[i] for i, a in enumerate(agents)}
 
 

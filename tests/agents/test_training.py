@@ -90,3 +90,15 @@ def test_shipped_agent_reproduces_committed_numbers(run_dir):
     res = run_policy(env, load_agent(run_dir), check["seeds"], system.episode_objective)
     assert [r.objective for r in res] == pytest.approx(check["objectives"], rel=1e-9, abs=1e-12)
     assert (run_dir / "model.zip").stat().st_size < 1_000_000
+
+
+def test_numpy_actor_matches_sb3_predict(trained_runs):
+    from agents.trained import NumpyActor
+
+    rng = np.random.default_rng(0)
+    for run_dir in trained_runs:
+        pol = load_agent(run_dir)
+        assert isinstance(pol.actor, NumpyActor)
+        obs = rng.normal(size=(16, *pol.model.observation_space.shape)).astype(np.float32)
+        ref, _ = pol.model.predict(obs, deterministic=True)
+        np.testing.assert_allclose(pol.actor(obs), ref, rtol=1e-5, atol=1e-5)
