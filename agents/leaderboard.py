@@ -19,7 +19,7 @@ from agents.evaluation import (
     paired_bootstrap_diff_ci,
     run_policy,
 )
-from agents.seeds import eval_seeds
+from agents.seeds import eval_seeds, validation_seeds
 from agents.systems import SystemInfo
 from baselines.policy import RandomPolicy, SolverPolicy
 
@@ -74,6 +74,7 @@ def run_leaderboard(system: SystemInfo, config: str = "small", episodes: int = 1
         bar.set_postfix_str(name)
         policy = factory(env)
         try:
+            _warm_up(env, policy)
             eps = run_policy(env, policy, seeds, system.episode_objective, native, progress=lambda: bar.update(1))
             rows.append(Row(name, kind, eps))
         except ValueError as exc:  # input guard of a small-only reference (e.g. exhaustive)
@@ -82,6 +83,15 @@ def run_leaderboard(system: SystemInfo, config: str = "small", episodes: int = 1
     bar.close()
     env.close()
     return rows
+
+
+def _warm_up(env, policy) -> None:
+    """One untimed decision on a validation instance (cvxpy compiles, caches, torch init)."""
+    if getattr(policy, "multiagent", False):
+        return
+    obs, info = env.reset(seed=validation_seeds(1)[0])
+    policy.act(obs, info)
+    policy.reset()
 
 
 def _progress_bar(total: int, desc: str, enabled: bool):
