@@ -135,14 +135,16 @@ def finish(params: Params, a: np.ndarray, P: np.ndarray, T: np.ndarray) -> Decis
 
 
 def solve_cvx(problem, fallback: bool = True) -> bool:
-    """Solve a cvxpy problem with CLARABEL (fallback SCS); True if an optimal(-inaccurate) solution came back."""
+    """Solve a cvxpy problem with CLARABEL (fallback: SCS with a bounded iteration count); True if an
+    optimal(-inaccurate) solution came back. Callers keep their previous iterate on False."""
     import cvxpy as cp
 
-    for solver in ([cp.CLARABEL, cp.SCS] if fallback else [cp.CLARABEL]):
+    attempts = [(cp.CLARABEL, {})] + ([(cp.SCS, {"max_iters": 5000, "eps_abs": 1e-6, "eps_rel": 1e-6})] if fallback else [])
+    for solver, opts in attempts:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
-                problem.solve(solver=solver)
+                problem.solve(solver=solver, **opts)
         except (cp.error.SolverError, ValueError, ArithmeticError):
             continue
         if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):

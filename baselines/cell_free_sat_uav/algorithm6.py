@@ -80,7 +80,7 @@ class MaxMinPowerProblem:
         x1 = np.clip(np.asarray(self.x.value), 0.0, None)
         t_star = float(self.t.value)
         self.thr.value = t_star - 1e-3 * abs(t_star)
-        if C.solve_cvx(self.stage2):
+        if C.solve_cvx(self.stage2, fallback=False):   # numerically delicate: on failure keep stage 1
             return np.clip(np.asarray(self.x.value), 0.0, None)
         return x1
 
