@@ -122,47 +122,56 @@ def marginal(lm: LinkModel, p: np.ndarray) -> np.ndarray:
     return np.where(lm.is_comm, d_rate, lm.weight * d_rho)
 
 
-def _sense_marginal_and_slope(lm: LinkModel, p: np.ndarray):
-    pr = lm.params
-    xd = lm.a_d + pr.crb_floor_range_m2 * p
-    xt = lm.a_t + pr.crb_floor_angle_rad2 * p
-    f = lm.weight * (pr.varpi1_m2 * lm.a_d / xd**2 + pr.varpi2_rad2 * lm.a_t / xt**2)
-    df = -2.0 * lm.weight * (pr.varpi1_m2 * lm.a_d * pr.crb_floor_range_m2 / xd**3
-                             + pr.varpi2_rad2 * lm.a_t * pr.crb_floor_angle_rad2 / xt**3)
-    return f, df
-
-
 # --------------------------------------------------------------------------- exact KKT
-def _p_of_price(lm: LinkModel, nu: np.ndarray, newton_steps: int = 25) -> np.ndarray:
-    """Per-link best response to the group price nu (per link): U_l'(p) = nu on [lb, ub]."""
-    with np.errstate(divide="ignore", over="ignore"):
-        p_comm = lm.weight / (nu * LN2) - 1.0 / lm.alpha
-    p = np.where(lm.is_comm, p_comm, lm.lb)
-    sense = ~lm.is_comm
-    if np.any(sense & (lm.ub > lm.lb)):  # fixed sensing powers (lb == ub) need no Newton solve
-        ps = lm.lb.copy()
-        for _ in range(newton_steps):  # U' convex decreasing: Newton from the left converges monotonically
-            f, df = _sense_marginal_and_slope(lm, ps)
-            ps = np.minimum(ps - (f - nu) / df, lm.ub)
-            ps = np.maximum(ps, lm.lb)
-        p = np.where(sense, ps, p)
-    return np.clip(p, lm.lb, lm.ub)
+def _price_response(lm: LinkModel, newton_steps: int = 25):
+    """Per-link best response p(nu) to per-link prices nu: U_l'(p) = nu on [lb, ub].
+
+    Comm links in closed form; free sensing links by Newton from p = lb (U' is convex decreasing,
+    so Newton from the left converges monotonically), at most ``newton_steps`` steps.
+    """
+    pr = lm.params
+    idx = np.flatnonzero(~lm.is_comm & (lm.ub > lm.lb))   # fixed sensing powers need no solve
+    ed, et = pr.crb_floor_range_m2, pr.crb_floor_angle_rad2
+    ad, at, lb, ub = lm.a_d[idx], lm.a_t[idx], lm.lb[idx], lm.ub[idx]
+    c_d = lm.weight[idx] * pr.varpi1_m2 * ad
+    c_t = lm.weight[idx] * pr.varpi2_rad2 * at
+    with np.errstate(divide="ignore"):
+        inv_alpha = 1.0 / lm.alpha
+
+    def respond(nu: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", over="ignore"):
+            p = np.where(lm.is_comm, lm.weight / (nu * LN2) - inv_alpha, lm.lb)
+        if idx.size:
+            target, x = nu[idx], lb.copy()
+            for _ in range(newton_steps):
+                xd, xt = ad + ed * x, at + et * x
+                f = c_d / xd**2 + c_t / xt**2
+                df = -2.0 * (c_d * ed / xd**3 + c_t * et / xt**3)
+                new = np.clip(x - (f - target) / df, lb, ub)
+                done = np.all(np.abs(new - x) <= 1e-14 * new)
+                x = new
+                if done:
+                    break
+            p[idx] = x
+        return np.clip(p, lm.lb, lm.ub)
+
+    return respond
 
 
 def solve_kkt(lm: LinkModel, bisect_steps: int = 45) -> np.ndarray:
     """Exact optimum of max sum U s.t. lb <= p <= ub, group sums <= P_total (per-group price bisection)."""
     pr = lm.params
     budget = pr.p_total_w
+    respond = _price_response(lm)
     at_ub = lm.group_sum(lm.ub) <= budget
     lo = np.full(lm.n_groups, -30.0)
     hi = np.full(lm.n_groups, 5.0)
     for _ in range(bisect_steps):
         mid = 0.5 * (lo + hi)
-        s = lm.group_sum(_p_of_price(lm, 10.0 ** mid[lm.group]))
-        feas = s <= budget
+        feas = lm.group_sum(respond(10.0 ** mid[lm.group])) <= budget
         hi = np.where(feas, mid, hi)
         lo = np.where(feas, lo, mid)
-    p = _p_of_price(lm, 10.0 ** hi[lm.group])
+    p = respond(10.0 ** hi[lm.group])
     p = np.where(at_ub[lm.group], lm.ub, p)
     return _rescale_excess(lm, p)
 
