@@ -20,15 +20,14 @@ def bs_colours(num_bs: int):
     return [cmap(i % 10) for i in range(num_bs)]
 
 
-def draw_top_view(ax, params: Params, instance: Instance, decision: Decision | None,
-                  evaluation: Evaluation | None = None, legend: bool = False) -> None:
+def draw_top_view(ax, params: Params, instance: Instance, decision: Decision | None, legend: bool = False) -> None:
     """BSs (triangles), hotspots (circles of radius sigma_h), cooperative UAVs coloured by serving BS
     with a line to it, the non-cooperative UAV as a red cross with its velocity arrow."""
     from matplotlib.patches import Circle
 
     k, side = params.num_uavs, params.area_size_m
     colours = bs_colours(params.num_bs)
-    for c, w in zip(instance.hotspot_centers, instance.hotspot_weights):
+    for c in instance.hotspot_centers:
         ax.add_patch(Circle((c[0], c[1]), params.hotspot_std_m, fill=False, ls="--", color="0.6", lw=0.8))
     pos = instance.uav_pos
     for j in range(k + 1):
@@ -58,7 +57,7 @@ def render_rgb(params: Params, instance: Instance, decision: Decision | None,
     fig = Figure(figsize=(4.8, 4.8), dpi=100)
     canvas = FigureCanvasAgg(fig)
     ax = fig.add_axes((0.08, 0.06, 0.88, 0.84))
-    draw_top_view(ax, params, instance, decision, evaluation)
+    draw_top_view(ax, params, instance, decision)
     ax.tick_params(labelsize=7)
     g = "n/a" if evaluation is None else f"{evaluation.objective:.3f}"
     fig.suptitle(f"slot {instance.slot}/{params.num_slots}  G={g}", fontsize=11)
