@@ -23,7 +23,6 @@ from isac_envs.core import (
     Evaluation,
     ParamsBase,
     check_action,
-    require_finite,
     require_in_range,
     require_int,
     require_nonnegative,
@@ -251,11 +250,12 @@ def sinr_from_products(hw: np.ndarray, sensing_interference_w: np.ndarray, noise
     return signal / (interference + sensing_interference_w + noise_power_w)
 
 
-def rank_one_sinr(h: np.ndarray, W: np.ndarray, v: np.ndarray, p_s: np.ndarray, noise_power_w: float) -> np.ndarray:
+def rank_one_sinr(h: np.ndarray, W: np.ndarray, v: np.ndarray, p_s: np.ndarray, noise_power_w: float,
+                  h_conj: np.ndarray | None = None) -> np.ndarray:
     """(S4) with R_s = p_s v v^H: h (L,K,M), W (L,M,K), v (L,M), p_s (L,) -> SINR (L, K)."""
-    hw = h.conj() @ W
-    hv = np.einsum("lkm,lm->lk", h.conj(), v)
-    return sinr_from_products(hw, p_s[:, None] * np.abs(hv) ** 2, noise_power_w)
+    hc = h.conj() if h_conj is None else h_conj
+    hv = (hc @ v[:, :, None])[:, :, 0]
+    return sinr_from_products(hc @ W, p_s[:, None] * (hv.real**2 + hv.imag**2), noise_power_w)
 
 
 def ec_surrogate_per_block(params: Params, sinr: np.ndarray) -> np.ndarray:
@@ -272,10 +272,12 @@ def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, req
     v; total power = P exactly and the gain meets G with the least sensing power where possible.
     """
     M = a_t.shape[0]
-    V = V / np.maximum(np.linalg.norm(V, axis=(1, 2)), 1e-300)[:, None, None]
-    v = v / np.maximum(np.linalg.norm(v, axis=1), 1e-300)[:, None]
-    g_c = np.sum(np.abs(a_t.conj() @ V) ** 2, axis=1)
-    g_s = np.abs(v @ a_t.conj()) ** 2
+    V = V / np.maximum(np.sqrt(np.sum(V.real**2 + V.imag**2, axis=(1, 2))), 1e-300)[:, None, None]
+    v = v / np.maximum(np.sqrt(np.sum(v.real**2 + v.imag**2, axis=1)), 1e-300)[:, None]
+    atV = a_t.conj() @ V
+    g_c = np.sum(atV.real**2 + atV.imag**2, axis=1)
+    atv = v @ a_t.conj()
+    g_s = atv.real**2 + atv.imag**2
     G = required_gain
     comm_ok = p_max * g_c >= G
     own = ~comm_ok & (g_s > g_c) & (p_max * g_s >= G)
@@ -420,23 +422,27 @@ def structured_design(params: Params, instance: Instance, q, shares, lam, lean: 
     L, K, M = ht.shape
     a_t, dt2 = target_geometry(params, instance, q)
     G = params.sensing_threshold * dt2
-    X = np.eye(M) + np.einsum("lkm,k,lkn->lmn", ht, lam, ht.conj())
-    rhs = np.concatenate([np.swapaxes(ht, 1, 2), np.broadcast_to(a_t[None, :, None], (L, M, 1))], axis=2)
+    htc = ht.conj()
+    cols = np.swapaxes(ht, 1, 2)  # (L, M, K)
+    X = (cols * lam) @ htc + np.eye(M)
+    rhs = np.concatenate([cols, np.broadcast_to(a_t[None, :, None], (L, M, 1))], axis=2)
     sol = np.linalg.solve(X, rhs)
     U, v = sol[:, :, :K], sol[:, :, K]
     atU = a_t.conj() @ U  # (L, K)
     atv = v @ a_t.conj()  # (L,)
-    h = ht * np.sqrt(user_gains(params, instance, q))[None, :, None]
+    gain_sqrt = np.sqrt(user_gains(params, instance, q))[None, :, None]
+    h, hc = ht * gain_sqrt, htc * gain_sqrt
+    lean_dir = v[:, :, None] * (atU / atv[:, None])[:, None, :]
     best_u = best_W = best_v = best_p = None
     for c in (0.0, 0.25, 0.5):
         e = min(params.action_lean_max, lean + c * (1.0 - lean))
-        w_hat = U + (e / (1.0 - e)) * v[:, :, None] * (atU / atv[:, None])[:, None, :]
-        w_hat = w_hat / np.maximum(np.linalg.norm(w_hat, axis=1, keepdims=True), 1e-300)
-        eff = np.abs(np.einsum("lkm,lmk->lk", ht.conj(), w_hat)) ** 2
-        s = shares[None, :] * np.maximum(eff, 1e-30) ** (-b)
+        w_hat = U + (e / (1.0 - e)) * lean_dir
+        w_hat = w_hat / np.sqrt(np.sum(w_hat.real**2 + w_hat.imag**2, axis=1, keepdims=True))
+        eff = np.diagonal(htc @ w_hat, axis1=1, axis2=2)
+        s = shares[None, :] * np.maximum(eff.real**2 + eff.imag**2, 1e-30) ** (-b)
         s = s / s.sum(axis=1, keepdims=True)
         W, vv, p_s = split_power(w_hat * np.sqrt(s)[:, None, :], v, a_t, params.p_max, G)
-        u = ec_surrogate_per_block(params, rank_one_sinr(h, W, vv, p_s, params.noise_power))
+        u = ec_surrogate_per_block(params, rank_one_sinr(h, W, vv, p_s, params.noise_power, h_conj=hc))
         if best_u is None:
             best_u, best_W, best_v, best_p = u, W, vv, p_s
         else:

@@ -1,8 +1,6 @@
 """Solver tests: convergence (C7), beamforming optimality (C8), the paper's claims C1-C6 on
 ``small`` (default run, reduced seeds) and on the paper setting (``slow``, reduced seeds)."""
 
-import math
-
 import numpy as np
 import pytest
 
