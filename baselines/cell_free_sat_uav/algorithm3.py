@@ -93,30 +93,38 @@ def subchannel_allocation(params: Params, instance: Instance, P: np.ndarray, T: 
 
 # --------------------------------------------------------------------------- Algorithm 2
 class SumPowerProblem:
-    """Problem (34) for a fixed assignment and times, built once with cvxpy Parameters b (DPP)."""
+    """Problem (34) for a fixed variable set A = {(n, l): used, T_n > 0}, built once with cvxpy Parameters (DPP):
+    b (SNR coefficients, change with nu), the weights T_n / T_tot and the energy coefficients (change with T).
+    Epigraph form max w.s, s <= sum_m log(1 + b x) keeps it DPP, so one compilation serves every outer iteration."""
 
-    def __init__(self, params: Params, instance: Instance, csi: C.CSI, a: np.ndarray, T: np.ndarray):
+    def __init__(self, params: Params, instance: Instance, csi: C.CSI, active: np.ndarray):
         import cvxpy as cp
 
-        self.idx_n, self.idx_l = np.nonzero((a >= 0) & (T[:, None] > 0))
+        self.params = params
+        self.idx_n, self.idx_l = np.nonzero(active)
         A, M = self.idx_n.size, params.num_uavs
         self.size = A
         if A == 0:
             return
         self.x = cp.Variable((A, M), nonneg=True)
+        s = cp.Variable(A)
         self.b = cp.Parameter((A, M), nonneg=True)
-        w = (T[self.idx_n] / params.total_hover_time_s / C.LN2)[:, None]
-        obj = cp.sum(cp.multiply(w, cp.log(1 + cp.multiply(self.b, self.x))))
+        self.w = cp.Parameter(A, nonneg=True)
+        self.e_coef = cp.Parameter(A, nonneg=True)
         slots = np.unique(self.idx_n)
         G = (self.idx_n[None, :] == slots[:, None]).astype(float)                # per-slot peak power
-        e_coef = T[self.idx_n] * params.max_power_w / params.energy_per_uav_j
-        cons = [G @ self.x <= 1, e_coef @ self.x <= 1]
+        cons = [s <= cp.sum(cp.log(1 + cp.multiply(self.b, self.x)), axis=1), G @ self.x <= 1, self.e_coef @ self.x <= 1]
         rows, coef = C.sat_rows(params, instance, csi, self.idx_n, self.idx_l)
         if rows.size:
             S = np.zeros((rows.size, A))
             S[np.arange(rows.size), rows] = 1.0
             cons.append(cp.sum(cp.multiply(coef, S @ self.x), axis=1) <= 1)
-        self.problem = cp.Problem(cp.Maximize(obj), cons)
+        self.problem = cp.Problem(cp.Maximize(self.w @ s), cons)
+
+    def set_times(self, T: np.ndarray) -> None:
+        p = self.params
+        self.w.value = T[self.idx_n] / p.total_hover_time_s / C.LN2
+        self.e_coef.value = T[self.idx_n] * p.max_power_w / p.energy_per_uav_j
 
     def solve(self, b: np.ndarray) -> np.ndarray | None:
         self.b.value = np.maximum(b, 0.0)
@@ -125,11 +133,29 @@ class SumPowerProblem:
         return np.clip(np.asarray(self.x.value), 0.0, None)
 
 
+def _sum_problem(params, instance, csi, a, T, cache: dict | None) -> SumPowerProblem:
+    """The (cached) problem (34) for the current variable set, with the current times set."""
+    active = (a >= 0) & (T[:, None] > 0)
+    key = active.tobytes()
+    if cache is None or key not in cache:
+        prob = SumPowerProblem(params, instance, csi, active)
+        if cache is not None:
+            cache[key] = prob
+    else:
+        prob = cache[key]
+    if prob.size:
+        prob.set_times(T)
+    return prob
+
+
 def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.ndarray, T: np.ndarray,
-                     csi: C.CSI | None = None, max_iter: int = 20, tol: float = 1e-4) -> np.ndarray:
-    """Algorithm 2: alternate nu (35) and (34), damped so that eta_hat_sum never decreases (D6)."""
+                     csi: C.CSI | None = None, max_iter: int = 20, tol: float = 1e-4,
+                     cache: dict | None = None) -> np.ndarray:
+    """Algorithm 2: alternate nu (35) and (34), damped so that eta_hat_sum never decreases (D6).
+
+    ``cache``: a dict reused across calls (one ``solve``) so that (34) is compiled once per variable set."""
     csi = csi or C.make_csi(instance)
-    prob = SumPowerProblem(params, instance, csi, a, T)
+    prob = _sum_problem(params, instance, csi, a, T, cache)
     if prob.size == 0:
         return P
     n_i, l_i = prob.idx_n, prob.idx_l
@@ -184,10 +210,11 @@ def solve(params: Params, instance: Instance, return_trace: bool = False, use_in
     a = subchannel_allocation(params, instance, P, T, csi)
     trace = [C.de_eta_sum(params, csi, a, P, T)]
     best = (trace[0], a, P, T)
+    cache: dict = {}
     for _ in range(max_iter):
         a = subchannel_allocation(params, instance, P, T, csi)
         P = np.where((a >= 0)[:, None, :], P, 0.0)
-        P = power_allocation(params, instance, a, P, T, csi)
+        P = power_allocation(params, instance, a, P, T, csi, cache=cache)
         T = hover_time_lp(params, instance, a, P, T, csi)
         trace.append(C.de_eta_sum(params, csi, a, P, T))
         if trace[-1] > best[0]:

@@ -37,32 +37,36 @@ def subchannel_allocation(params: Params, instance: Instance, P: np.ndarray, T: 
 
 # --------------------------------------------------------------------------- Algorithm 5
 class MaxMinPowerProblem:
-    """Problems (58) stage 1 (max t) and stage 2 (max sum, t fixed), built once with Parameters b, C(nu), threshold."""
+    """Problems (58): stage 1 (max t) and stage 2 (max sum, t >= threshold), built once per (variable set,
+    assignment) with Parameters b, C(nu), the user weights T_n / T_tot, the energy coefficients and the
+    threshold (DPP: epigraph variables r_A <= sum_m log2(1 + b x) + C(nu))."""
 
-    def __init__(self, params: Params, instance: Instance, csi: C.CSI, a: np.ndarray, T: np.ndarray):
+    def __init__(self, params: Params, instance: Instance, csi: C.CSI, a: np.ndarray, active: np.ndarray):
         import cvxpy as cp
 
-        self.idx_n, self.idx_l = np.nonzero((a >= 0) & (T[:, None] > 0))
+        self.params = params
+        self.idx_n, self.idx_l = np.nonzero(active)
         A, M = self.idx_n.size, params.num_uavs
         self.size = A
         if A == 0:
             return
-        users = sorted(set(zip(self.idx_n.tolist(), a[self.idx_n, self.idx_l].tolist())))
+        k_of = a[self.idx_n, self.idx_l]
+        users = sorted(set(zip(self.idx_n.tolist(), k_of.tolist())))
         self.users = np.array(users, dtype=np.int64).reshape(-1, 2)
-        U = np.zeros((len(users), A))
         pos = {u: i for i, u in enumerate(users)}
-        for i, (n, k) in enumerate(zip(self.idx_n, a[self.idx_n, self.idx_l])):
-            U[pos[(int(n), int(k))], i] = T[n] / params.total_hover_time_s
+        self.user_of = np.array([pos[(int(n), int(k))] for n, k in zip(self.idx_n, k_of)])
         self.x = cp.Variable((A, M), nonneg=True)
+        r = cp.Variable(A)
         self.b = cp.Parameter((A, M), nonneg=True)
         self.cnu = cp.Parameter(A)
+        self.U = cp.Parameter((len(users), A), nonneg=True)
+        self.e_coef = cp.Parameter(A, nonneg=True)
         self.thr = cp.Parameter()
-        rate = cp.sum(cp.log(1 + cp.multiply(self.b, self.x)), axis=1) / C.LN2 + self.cnu
-        eta = U @ rate
+        eta = self.U @ r
         slots = np.unique(self.idx_n)
         G = (self.idx_n[None, :] == slots[:, None]).astype(float)
-        e_coef = T[self.idx_n] * params.max_power_w / params.energy_per_uav_j
-        cons = [G @ self.x <= 1, e_coef @ self.x <= 1]
+        cons = [r <= cp.sum(cp.log(1 + cp.multiply(self.b, self.x)), axis=1) / C.LN2 + self.cnu,
+                G @ self.x <= 1, self.e_coef @ self.x <= 1]
         rows, coef = C.sat_rows(params, instance, csi, self.idx_n, self.idx_l)
         if rows.size:
             S = np.zeros((rows.size, A))
@@ -71,6 +75,13 @@ class MaxMinPowerProblem:
         self.t = cp.Variable()
         self.stage1 = cp.Problem(cp.Maximize(self.t), cons + [eta >= self.t])
         self.stage2 = cp.Problem(cp.Maximize(cp.sum(eta)), cons + [eta >= self.thr])
+
+    def set_times(self, T: np.ndarray) -> None:
+        p = self.params
+        U = np.zeros(self.U.shape)
+        U[self.user_of, np.arange(self.size)] = T[self.idx_n] / p.total_hover_time_s
+        self.U.value = U
+        self.e_coef.value = T[self.idx_n] * p.max_power_w / p.energy_per_uav_j
 
     def solve(self, b: np.ndarray, cnu: np.ndarray) -> np.ndarray | None:
         self.b.value = np.maximum(b, 0.0)
@@ -85,16 +96,31 @@ class MaxMinPowerProblem:
         return x1
 
 
+def _maxmin_problem(params, instance, csi, a, T, cache: dict | None) -> MaxMinPowerProblem:
+    active = (a >= 0) & (T[:, None] > 0)
+    key = active.tobytes() + np.where(active, a, -1).tobytes()
+    if cache is None or key not in cache:
+        prob = MaxMinPowerProblem(params, instance, csi, a, active)
+        if cache is not None:
+            cache[key] = prob
+    else:
+        prob = cache[key]
+    if prob.size:
+        prob.set_times(T)
+    return prob
+
+
 def _served_min(params, csi, a, P, T, users) -> float:
     eff = C.de_user_eff(params, csi, a, P, T)
     return float(eff[users[:, 0], users[:, 1]].min())
 
 
 def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.ndarray, T: np.ndarray,
-                     csi: C.CSI | None = None, max_iter: int = 20, tol: float = 1e-4) -> np.ndarray:
+                     csi: C.CSI | None = None, max_iter: int = 20, tol: float = 1e-4,
+                     cache: dict | None = None) -> np.ndarray:
     """Algorithm 5: alternate nu and (58) (two stages), damped on the minimum efficiency of the served users."""
     csi = csi or C.make_csi(instance)
-    prob = MaxMinPowerProblem(params, instance, csi, a, T)
+    prob = _maxmin_problem(params, instance, csi, a, T, cache)
     if prob.size == 0:
         return P
     n_i, l_i = prob.idx_n, prob.idx_l
@@ -169,11 +195,12 @@ def solve(params: Params, instance: Instance, return_trace: bool = False, max_it
 
     trace = [score(a, P, T)[0]]
     best = (score(a, P, T), a, P, T)
+    cache: dict = {}
     for _ in range(max_iter):
         a_new = subchannel_allocation(params, instance, P, T, csi)
         if C.de_eta_min(params, csi, a_new, P, T) >= C.de_eta_min(params, csi, a, P, T):
             a = a_new
-        P = power_allocation(params, instance, a, P, T, csi)
+        P = power_allocation(params, instance, a, P, T, csi, cache=cache)
         T = hover_time_lp(params, instance, a, P, T, csi)
         s = score(a, P, T)
         trace.append(s[0])

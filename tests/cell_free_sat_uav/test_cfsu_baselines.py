@@ -22,9 +22,17 @@ def _instance(overrides: tuple, seed: int):
     return p, m.sample_instance(p, np.random.default_rng(seed))
 
 
-@lru_cache(maxsize=None)
+_DEFAULTS = m.Params()
+
+
 def run(name: str, seed: int, overrides: tuple = ()):
-    """(Evaluation, Decision, trace or None) of a solver on a default-params instance (cached per session)."""
+    """(Evaluation, Decision, trace or None) of a solver (cached per session; default-valued overrides dropped,
+    so a sweep's default point reuses the default-point runs)."""
+    return _run(name, seed, tuple((k, v) for k, v in overrides if getattr(_DEFAULTS, k) != v))
+
+
+@lru_cache(maxsize=None)
+def _run(name: str, seed: int, overrides: tuple):
     p, inst = _instance(overrides, seed)
     if name in TRACED:
         d, trace = SOLVERS[name](p, inst, return_trace=True)
@@ -171,10 +179,12 @@ def test_check6_threshold_sweep():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("field,values", [("num_uavs", (2, 4, 6, 8)), ("comm_energy_total_j", (30.0, 60.0, 120.0, 240.0)),
-                                          ("num_subchannels", (4, 8, 12, 16))])
-def test_checks7_9_more_resources_help(field, values):
-    _check_increasing(field, values, range(3))
+@pytest.mark.parametrize("field,values,n_seeds", [
+    ("num_uavs", (2, 4, 6, 8), 12),     # spec's 12 seeds: M = 6 -> 8 gains only ~6 % in eta_min (4.73 -> 5.04)
+    ("comm_energy_total_j", (30.0, 60.0, 120.0, 240.0), 3),
+    ("num_subchannels", (4, 8, 12, 16), 3)])
+def test_checks7_9_more_resources_help(field, values, n_seeds):
+    _check_increasing(field, values, range(n_seeds))
 
 
 # --------------------------------------------------------------------------- check 12: stronger reference
