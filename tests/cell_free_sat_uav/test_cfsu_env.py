@@ -191,3 +191,14 @@ def test_render_modes():
     env.reset(seed=0)
     img = env.render()
     assert img.shape == (480, 480, 3) and img.dtype == np.uint8 and (img != 255).any()
+
+
+def test_import_cost_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, gymnasium as gym, isac_envs; e = gym.make('isac_envs/CellFreeSatUAV-v0'); e.reset(seed=0); "
+            "e.step(e.action_space.sample()); "
+            "print(','.join(m for m in ('cvxpy', 'torch', 'matplotlib', 'pettingzoo') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""
