@@ -165,6 +165,10 @@ def test_paper_c2_c7_theta1():
         multi = J(p, inst, ao.beamforming_multistart(p, inst, d.uav_pos, seeds=(0,))).objective
         single = J(p, inst, ao.beamforming(p, inst, d.uav_pos)).objective
         assert single - 1e-9 <= multi <= single + 0.05
+        # C9: the env projection decode(encode(AO)) from the AO's position loses <= 0.5
+        inst2 = m.advance_instance(p, inst, None, d.uav_pos)
+        proj = J(p, inst2, m.decode_action(p, inst2, m.encode_action(p, d))[0])
+        assert proj.feasible and proj.objective >= a.objective - 0.5
 
 
 @pytest.mark.slow
