@@ -32,8 +32,8 @@ KAPPAS = (0.5, 2.0, 10.0, 50.0)
 SCHEMES = ("ao", "sdr", "wmmse", "random_scheme", "random_deployment", "comm_only")
 LABELS = {"ao": "proposed AO", "ergodic": "ergodic grid", "sdr": "SDR (sum rate)", "wmmse": "WMMSE scheme",
           "random_scheme": "random scheme", "random_deployment": "random deployment", "comm_only": "comm. only"}
-MARKERS = {"ao": "o-", "ergodic": "k*--", "sdr": "s-", "wmmse": "^-", "random_scheme": "v-",
-           "random_deployment": "d-", "comm_only": "x-"}
+MARKERS = {"ao": "o", "ergodic": "*", "sdr": "s", "wmmse": "^", "random_scheme": "v",
+           "random_deployment": "d", "comm_only": "x"}
 #: rough single-core seconds per solve at L = 1000 (largest first for load balance)
 COST = {"ergodic": 60.0, "random_scheme": 5.0, "ao": 4.5, "wmmse": 4.0, "sdr": 3.0, "comm_only": 1.0,
         "random_deployment": 0.5}
@@ -120,8 +120,6 @@ def _plan(quick: bool):
 
 
 def main(out_dir: Path, quick: bool = False, workers: int = 1) -> list[Path]:
-    import matplotlib.pyplot as plt
-
     global _QUICK
     _QUICK = bool(quick)
     out_dir = Path(out_dir)
@@ -150,76 +148,95 @@ def main(out_dir: Path, quick: bool = False, workers: int = 1) -> list[Path]:
         w.writerows(table)
     (out_dir / "uav_effective_capacity_map.json").write_text(json.dumps(
         {"x": xs.tolist(), "y": ys.tolist(), "sum_ec": np.where(np.isnan(grid), None, grid).tolist(),
-         "ao_path": path, "ao_trace": trace}))
+         "ao_path": path, "ao_trace": trace, "users": users, "target": target}))
 
-    def curves(fig):
-        out = {}
-        for r in table:
-            if r["figure"] == fig:
-                out.setdefault(r["curve"], []).append((r["x"], r["mean"], r["std"]))
-        return out
+    return [csv_path, *plot_all(out_dir, quick)]
 
-    paths = [csv_path]
-    specs = [("fig1", "Fig. 1: θ = 0.01", "sensing threshold Γ [W/m²]", True),
-             ("fig2", "Fig. 2: θ = 1", "sensing threshold Γ [W/m²]", True),
-             ("fig3", "Fig. 3: Γ = 3e-3", "QoS exponent θ", True),
-             ("fig4", "Fig. 4: Γ = 3e-3", "Rician factor κ", True)]
-    for fig, title, xlabel, logx in specs:
-        fig_, ax = plt.subplots(figsize=(6.4, 4.6))
-        for label, pts in curves(fig).items():
-            pts.sort()
-            x, mu, sd = map(np.array, zip(*pts))
-            sch, _, th = label.partition("@")
-            name = LABELS[sch] + (f" (θ={th})" if th else "")
-            style = MARKERS[sch] if not th or th == "1" else MARKERS[sch].replace("-", ":")
-            ax.errorbar(x, mu, yerr=sd, fmt=style, capsize=3, label=name, markersize=5)
-        if logx:
-            ax.set_xscale("log")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("weighted sum EC [bit/s/Hz]")
-        ax.set_title(f"{title} (N={'1 seed, L=200' if quick else '3 seeds'}, native scores)")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7)
-        path_png = out_dir / f"uav_effective_capacity_{fig}.png"
-        fig_.tight_layout()
-        fig_.savefig(path_png, dpi=120)
-        plt.close(fig_)
-        paths.append(path_png)
-        if fig in ("fig1", "fig2"):  # zoom on the top schemes
-            fig_, ax = plt.subplots(figsize=(6.4, 4.6))
-            for label, pts in curves(fig).items():
-                if label in ("ao", "ergodic", "sdr", "wmmse"):
-                    pts.sort()
-                    x, mu, sd = map(np.array, zip(*pts))
-                    ax.errorbar(x, mu, yerr=sd, fmt=MARKERS[label], capsize=3, label=LABELS[label])
+
+COLORS = {"ao": "tab:blue", "ergodic": "black", "sdr": "tab:purple", "wmmse": "tab:brown",
+          "random_scheme": "tab:red", "random_deployment": "tab:green", "comm_only": "tab:orange"}
+
+
+def _read_table(out_dir: Path) -> list[dict]:
+    with open(out_dir / "uav_effective_capacity_figures.csv", newline="") as fh:
+        return [{**r, "x": float(r["x"]), "mean": float(r["mean"]), "std": float(r["std"])} for r in csv.DictReader(fh)]
+
+
+def _curves(table, fig):
+    out = {}
+    for r in table:
+        if r["figure"] == fig:
+            out.setdefault(r["curve"], []).append((r["x"], r["mean"], r["std"]))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _plot_curves(ax, curves, only=None):
+    for label, pts in curves.items():
+        sch, _, th = label.partition("@")
+        if only and sch not in only:
+            continue
+        x, mu, sd = map(np.array, zip(*pts))
+        dotted = th not in ("", "1")
+        ax.errorbar(x, mu, yerr=sd, fmt=MARKERS[sch],
+                    ls=":" if dotted else "--" if sch == "ergodic" else "-", color=COLORS[sch], capsize=3,
+                    markersize=5, mfc="none" if dotted else COLORS[sch],
+                    label=LABELS[sch] + (f" (θ={th})" if th else ""))
+
+
+def plot_all(out_dir: Path, quick: bool = False) -> list[Path]:
+    """Draw Figs. 1-4 and the map from the CSV / JSON written by ``main``."""
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    table = _read_table(out_dir)
+    n = max(int(r["n"]) for r in table)
+    tag = f"N={n} seed{'s' if n > 1 else ''}" + (f", L={QUICK_SAMPLES}" if quick else "")
+    paths = []
+    specs = [("fig1", "Fig. 1: θ = 0.01", "sensing threshold Γ [W/m²]"),
+             ("fig2", "Fig. 2: θ = 1", "sensing threshold Γ [W/m²]"),
+             ("fig3", "Fig. 3: Γ = 3e-3", "QoS exponent θ [1/(bit/Hz)]"),
+             ("fig4", "Fig. 4: Γ = 3e-3", "Rician factor κ")]
+    for fig, title, xlabel in specs:
+        for zoom in ((False, True) if fig in ("fig1", "fig2") else (False,)):
+            f, ax = plt.subplots(figsize=(6.4, 4.6))
+            _plot_curves(ax, _curves(table, fig), ("ao", "ergodic", "sdr", "wmmse") if zoom else None)
             ax.set_xscale("log")
             ax.set_xlabel(xlabel)
             ax.set_ylabel("weighted sum EC [bit/s/Hz]")
-            ax.set_title(f"{title}: top schemes")
+            ax.set_title(f"{title}{': top schemes' if zoom else ''} ({tag}, native scores)")
             ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=8)
-            zoom = out_dir / f"uav_effective_capacity_{fig}_zoom.png"
-            fig_.tight_layout()
-            fig_.savefig(zoom, dpi=120)
-            plt.close(fig_)
-            paths.append(zoom)
+            ax.legend(fontsize=7)
+            path = out_dir / f"uav_effective_capacity_{fig}{'_zoom' if zoom else ''}.png"
+            f.tight_layout()
+            f.savefig(path, dpi=120)
+            plt.close(f)
+            paths.append(path)
+    paths.append(_plot_map(out_dir))
+    return paths
 
-    fig_, ax = plt.subplots(figsize=(5.2, 7.0))
+
+def _plot_map(out_dir: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    data = json.loads((out_dir / "uav_effective_capacity_map.json").read_text())
+    xs, ys = np.array(data["x"]), np.array(data["y"])
+    grid = np.array([[np.nan if v is None else v for v in row] for row in data["sum_ec"]], float)
+    step = float(xs[1] - xs[0])
+    f, ax = plt.subplots(figsize=(5.2, 7.0))
     im = ax.pcolormesh(xs, ys, grid.T, shading="nearest", cmap="viridis")
-    fig_.colorbar(im, ax=ax, label="sum EC of Alg. 3' [bit/s/Hz] (blank: C1 unsatisfiable)")
-    pq = np.array(path)
+    f.colorbar(im, ax=ax, label="sum EC of Alg. 3' [bit/s/Hz] (blank: infeasible)")
+    pq = np.array(data["ao_path"])
     ax.plot(pq[:, 0], pq[:, 1], "w.-", lw=1.5, label="AO accepted placements")
-    ax.plot(pq[-1, 0], pq[-1, 1], "r*", ms=12, label=f"AO final, J={trace[-1]:.2f}")
-    ax.plot(*target, "rx", ms=10, mew=2, label="target (10,100)")
+    ax.plot(pq[-1, 0], pq[-1, 1], "r*", ms=12, label=f"AO final, J={data['ao_trace'][-1]:.2f}")
+    ax.plot(*data["target"], "rx", ms=10, mew=2, label="target")
     ax.set_xlim(xs[0] - step / 2, xs[-1] + step / 2)
     ax.set_ylim(ys[0] - step / 2, ys[-1] + step / 2)
     ax.set_xlabel("UAV x [m]")
     ax.set_ylabel("UAV y [m]")
-    ax.set_title("sum EC over UAV positions (θ=1, Γ=3e-3, seed 0)\nusers at y=200 m, x=280-340 m")
+    ax.set_title("sum EC over UAV positions (θ=1, Γ=3e-3, seed 0)\nusers at y≈200 m, x=280-340 m")
     ax.legend(fontsize=7, loc="lower right")
-    map_png = out_dir / "uav_effective_capacity_map.png"
-    fig_.tight_layout()
-    fig_.savefig(map_png, dpi=120)
-    plt.close(fig_)
-    paths.append(map_png)
-    return paths
+    path = out_dir / "uav_effective_capacity_map.png"
+    f.tight_layout()
+    f.savefig(path, dpi=120)
+    plt.close(f)
+    return path
