@@ -50,7 +50,7 @@ def _gpi_stage(ctx, W, v, p_s, theta, sum_rate: bool, max_iter: int = 300):
             ln_phi, J, wnorm = C.ec_terms(r, theta, alpha)
             c = alpha / C.LN2 * wnorm  # step 2
         trace.append(J)
-        if t > 5 and abs(J - trace[-2]) <= 1e-7 * max(1.0, abs(J)):  # step 8
+        if t >= 5 and abs(J - trace[-2]) <= 1e-7 * max(1.0, abs(J)):  # step 8
             break
         vn, mu, kappa, e, Pi, P_c, g_c = C.sensing_direction(ctx, W, v, p_s, c, N, n, D, T, hv2)  # 4, 6
         cT, cD = c / T, c / D  # step 3, 5
