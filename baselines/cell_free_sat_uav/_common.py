@@ -9,7 +9,7 @@ import numpy as np
 
 from isac_envs.cell_free_sat_uav import model
 from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params
-from isac_envs.physics.deterministic_equivalent import de_compensation_bits, de_slack_nu
+from isac_envs.physics.deterministic_equivalent import de_compensation_bits, de_rate_bits, de_slack_nu
 
 LN2 = float(np.log(2.0))
 
@@ -97,8 +97,6 @@ def de_rates(params: Params, instance: Instance, csi: CSI, P: np.ndarray) -> np.
 
 def de_user_eff(params: Params, csi: CSI, a: np.ndarray, P: np.ndarray, T: np.ndarray) -> np.ndarray:
     """eta_hat_{n,k} (S10 with the DE rate); (N, K)."""
-    from isac_envs.physics.deterministic_equivalent import de_rate_bits
-
     rate = np.where(a >= 0, de_rate_bits(assigned_alpha(params, csi, a, P), params.num_rx_antennas), 0.0)
     rho = a[:, None, :] == np.arange(params.users_per_group)[None, :, None]
     return (np.maximum(T, 0.0) / params.total_hover_time_s)[:, None] * (rho * rate[:, None, :]).sum(axis=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from baselines.cell_free_sat_uav import _common as C
-from isac_envs.cell_free_sat_uav.model import Instance, Params
+from isac_envs.cell_free_sat_uav.model import Instance, Params, interference_w
 
 
 # --------------------------------------------------------------------------- Algorithm 1
@@ -18,8 +18,6 @@ def _alloc_terms(params: Params, instance: Instance, csi: C.CSI, P: np.ndarray, 
     W = (T / params.total_hover_time_s)[:, None, None] * C.de_rates(params, instance, csi, P)   # (N, K, L)
     N, L = params.num_groups, params.num_subchannels
     if csi.use_interference and params.num_sat_users > 0:
-        from isac_envs.cell_free_sat_uav.model import interference_w
-
         i_ratio = interference_w(params, csi.gain_sat, instance.sat_subchannel, P) / params.interference_threshold_w
     else:
         i_ratio = np.zeros((N, params.num_sat_users))
