@@ -86,7 +86,7 @@ def test_random_policy_feasible_and_scores_below_alg3():
             done = term or trunc
         scores.append(info["objective"])
     frac = np.mean(scores) / alg3.objective
-    assert 0.3 < frac < 0.75                # spec: 40-65 % of Alg. 3 (57.4 vs 114.3 on seed 0)
+    assert 0.4 <= frac <= 0.65              # spec: 40-65 % of Alg. 3 (57.4 vs 114.3 on seed 0)
 
 
 def test_budgets_by_construction_with_extreme_actions():
