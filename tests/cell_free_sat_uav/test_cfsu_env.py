@@ -202,3 +202,19 @@ def test_import_cost_stays_light():
             "print(','.join(m for m in ('cvxpy', 'torch', 'matplotlib', 'pettingzoo') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == ""
+
+
+@pytest.mark.parametrize("enforce", [True, False])
+def test_decode_encode_decode_is_idempotent(enforce):
+    env = CellFreeSatUAVEnv(enforce_interference=enforce)
+    env.reset(seed=3)
+    rng = np.random.default_rng(1)
+    for _ in range(env.params.num_groups):
+        act = rng.uniform(-1, 1, env.action_space.shape).astype(np.float32)
+        d1 = env.decode_action(act)
+        d2 = env.decode_action(env.encode_action(d1))
+        n = env.slot
+        assert np.array_equal(d1.assignment, d2.assignment)
+        assert np.allclose(d1.power[n], d2.power[n], rtol=1e-5, atol=1e-9)
+        assert d1.hover_time[n] == pytest.approx(d2.hover_time[n], rel=1e-5, abs=1e-6)
+        env.step(act)

@@ -12,7 +12,7 @@ from isac_envs.multiagent import cell_free_sat_uav_v0
 
 
 @pytest.mark.parametrize("kw", [dict(config="small"), dict(config="small", num_uavs=2), dict(config="small", num_uavs=16),
-                                dict(num_uavs=11), dict()])
+                                dict(num_uavs=11), dict(), dict(config="small", observation="full", num_uavs=5)])
 def test_api_and_seed(kw):
     parallel_api_test(cell_free_sat_uav_v0.parallel_env(**kw), num_cycles=6)
     parallel_seed_test(lambda: cell_free_sat_uav_v0.parallel_env(**kw))
