@@ -93,6 +93,17 @@ def _check_default(seeds):
     assert _mean("a3", "users_served_frac", seeds) < 0.5 < _mean("a6", "users_served_frac", seeds)
 
 
+def _interference_binding(p, inst, d) -> list[bool]:
+    """Per used (n, l) of a decision: is some satellite user on it within 1e-3 of the threshold?"""
+    pbar = m.effective_power(d)
+    ratio = m.interference_w(p, inst.gain_sat, inst.sat_subchannel, pbar) / p.interference_threshold_w
+    worst = np.zeros((p.num_groups, p.num_subchannels))
+    np.maximum.at(worst, (np.repeat(np.arange(p.num_groups), p.num_sat_users), inst.sat_subchannel.ravel()),
+                  ratio.ravel())
+    used = (d.assignment >= 0) & (pbar.sum(axis=1) > 0)
+    return list(worst[used] >= 1 - 1e-3)
+
+
 def _check_binding(seeds):
     """Check 10: energy, total time, interference and peak power bind on Algorithm 3's solution."""
     p = m.Params()
@@ -103,12 +114,7 @@ def _check_binding(seeds):
         e_bind += list(m.energy_used_j(p, d) >= 0.999 * p.energy_per_uav_j)
         t_bind.append(d.hover_time.sum() >= 0.999 * p.total_hover_time_s)
         pbar = m.effective_power(d)
-        ratio = m.interference_w(p, inst.gain_sat, inst.sat_subchannel, pbar) / p.interference_threshold_w
-        worst = np.zeros((p.num_groups, p.num_subchannels))
-        np.maximum.at(worst, (np.repeat(np.arange(p.num_groups), p.num_sat_users), inst.sat_subchannel.ravel()),
-                      ratio.ravel())
-        used = (d.assignment >= 0) & (pbar.sum(axis=1) > 0)
-        i_bind += list(worst[used] >= 1 - 1e-3)
+        i_bind += _interference_binding(p, inst, d)
         pmax += list((pbar.sum(axis=2) >= 0.999 * p.max_power_w).any(axis=1))
     assert np.mean(e_bind) >= 0.9 and np.mean(t_bind) >= 0.9
     assert 0.2 <= np.mean(i_bind) <= 0.7
@@ -176,6 +182,16 @@ def test_sweeps_reduced():
 @pytest.mark.slow
 def test_check6_threshold_sweep():
     _check_threshold_sweep(range(4))
+    # check 10, threshold part: interference binds on most used subchannels at -130 dBm, on few at -90 dBm
+    frac = {}
+    for v in (-130.0, -90.0):
+        ov = (("interference_threshold_dbm", v),)
+        binds = []
+        for s in range(4):
+            p, inst = _instance(ov, s)
+            binds += _interference_binding(p, inst, run("a3", s, ov)[1])
+        frac[v] = np.mean(binds)
+    assert frac[-130.0] >= 0.8 and frac[-90.0] <= 0.15, frac
 
 
 @pytest.mark.slow
