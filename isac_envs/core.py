@@ -166,13 +166,33 @@ def config_path(system: str, config: str | Path) -> Path:
     return candidate
 
 
+def _yaml_loader():
+    """SafeLoader that also reads ``2.0e9`` / ``1e-3`` as floats (YAML 1.1 wants ``2.0e+9``)."""
+    import re
+
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_implicit_resolver(
+        "tag:yaml.org,2002:float",
+        re.compile(r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+            |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+            |\.[0-9_]+(?:[eE][-+]?[0-9]+)?
+            |[-+]?\.(?:inf|Inf|INF)
+            |\.(?:nan|NaN|NAN))$""", re.X),
+        list("-+0123456789."))
+    return Loader
+
+
 def load_config(params_cls: type[P], system: str, config: str | Path) -> P:
     """Read a YAML mapping of ``Params`` fields (unknown keys are an error naming the key)."""
     import yaml  # local import: only needed when a config is given
 
     path = config_path(system, config)
     with open(path, encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
+        data = yaml.load(fh, Loader=_yaml_loader())
     if data is None:
         data = {}
     if not isinstance(data, dict):

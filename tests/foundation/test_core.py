@@ -128,3 +128,12 @@ def test_import_is_light():
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_yaml_reads_exponent_floats(tmp_path):
+    path = tmp_path / "exp.yaml"
+    path.write_text("power_w: 2.0e9\n")
+    assert load_config(ToyParams, "toy", path).power_w == 2.0e9
+    path.write_text("power_w: 1e-3\nnum_users: 3\n")
+    p = load_config(ToyParams, "toy", path)
+    assert p.power_w == 1e-3 and p.num_users == 3 and isinstance(p.num_users, int)
