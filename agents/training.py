@@ -97,34 +97,34 @@ class CurveCallback:
         return _CB()
 
     def evaluate(self, n: int, model, venv) -> float:
-        score = validation_score(self.system, self.config, self.factory(model, venv), self.episodes)
+        score = validation_score(self.system, self.config, lambda env: self.factory(model, venv), self.episodes)
         self.points.append((n, score))
         if self.bar is not None:
             self.bar.set_postfix_str(f"val objective {score:.4g}")
         return score
 
 
-def validation_score(system, config, policy, episodes: int) -> float:
+def validation_score(system, config, make_policy, episodes: int) -> float:
+    """Mean objective of ``make_policy(env)`` on the validation seeds (the policy acts in ``env``)."""
     from agents.evaluation import make_env, run_policy
 
     env = make_env(system, config)
-    res = run_policy(env, policy, validation_seeds(episodes), system.episode_objective)
+    res = run_policy(env, make_policy(env), validation_seeds(episodes), system.episode_objective)
     env.close()
     return float(np.mean([r.objective for r in res]))
 
 
 def reference_levels(system, config, episodes: int) -> dict[str, float]:
     """The paper solver's and the random policy's validation levels (for the curve)."""
-    from agents.evaluation import make_env
     from baselines.policy import RandomPolicy, SolverPolicy
 
     spec = system.baselines.POLICIES[system.baselines.PAPER_SOLVER]
-    env = make_env(system, config)
-    solver = SolverPolicy(spec.load(), env, replan=spec.load_replan(), **spec.options)
-    levels = {system.baselines.PAPER_SOLVER: validation_score(system, config, solver, episodes),
-              "random": validation_score(system, config, RandomPolicy(env), episodes)}
-    env.close()
-    return levels
+
+    def solver(env):  # encode_action may depend on the env's state: the policy must act in `env`
+        return SolverPolicy(spec.load(), env, replan=spec.load_replan(), **spec.options)
+
+    return {system.baselines.PAPER_SOLVER: validation_score(system, config, solver, episodes),
+            "random": validation_score(system, config, RandomPolicy, episodes)}
 
 
 def _policy_factory(system, config, multiagent):
