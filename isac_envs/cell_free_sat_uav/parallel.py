@@ -6,13 +6,10 @@ variants score exactly the same ``evaluate()``. Works for any swarm size the Par
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
 
-from isac_envs.core import check_action
+from isac_envs.base_parallel import TeamParallelEnv
 from isac_envs.cell_free_sat_uav import model
 from isac_envs.cell_free_sat_uav.env import CellFreeSatUAVEnv
 from isac_envs.cell_free_sat_uav.model import Decision
@@ -37,7 +34,7 @@ def joint_action(params: model.Params, agent_actions: np.ndarray) -> np.ndarray:
     return np.concatenate([scores, powers.ravel(), [x_time]])
 
 
-class CellFreeSatUAVParallelEnv(ParallelEnv):
+class CellFreeSatUAVParallelEnv(TeamParallelEnv):
     """
     Agents ``uav_0 .. uav_{M-1}`` (the UAVs of the swarm, any ``num_uavs``); all act at every step
     (one step = one slot of the flight) and terminate together after ``num_groups`` steps.
@@ -61,66 +58,19 @@ class CellFreeSatUAVParallelEnv(ParallelEnv):
 
     metadata = {"name": "cell_free_sat_uav_v0", "is_parallelizable": True,
                 "render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_cls = CellFreeSatUAVEnv
+    agent_prefix = "uav"
 
-    def __init__(self, params=None, config=None, render_mode: str | None = None, **kwargs: Any) -> None:
-        self._env = CellFreeSatUAVEnv(params=params, config=config, render_mode=render_mode, **kwargs)
-        self.params = p = self._env.params
-        self.render_mode = render_mode
-        self.possible_agents = [f"uav_{m}" for m in range(p.num_uavs)]
-        self.agents: list[str] = []
-        d_obs = self._env.obs_dim
-        self._obs_space = spaces.Box(-5.0, 5.0, shape=(d_obs + p.num_uavs,), dtype=np.float32)
-        self._act_space = spaces.Box(-1.0, 1.0, shape=(agent_action_dim(p),), dtype=np.float32)
-        self.observation_spaces = {a: self._obs_space for a in self.possible_agents}
-        self.action_spaces = {a: self._act_space for a in self.possible_agents}
-        self.state_space = spaces.Box(-5.0, 5.0, shape=(d_obs,), dtype=np.float32)
-        self._state = None
+    def num_team_agents(self) -> int:
+        return self.params.num_uavs
 
-    def observation_space(self, agent: str) -> spaces.Box:
-        return self.observation_spaces[agent]
+    def agent_spaces(self) -> tuple[spaces.Box, spaces.Box]:
+        p = self.params
+        return (spaces.Box(-5.0, 5.0, shape=(self._env.obs_dim + p.num_uavs,), dtype=np.float32),
+                spaces.Box(-1.0, 1.0, shape=(agent_action_dim(p),), dtype=np.float32))
 
-    def action_space(self, agent: str) -> spaces.Box:
-        return self.action_spaces[agent]
-
-    @property
-    def instance(self):
-        return self._env.instance
-
-    @property
-    def unwrapped_env(self) -> CellFreeSatUAVEnv:
-        """The single-agent env underneath (decode/encode, committed decision)."""
-        return self._env
-
-    def state(self) -> np.ndarray:
-        return self._state
-
-    def _observations(self) -> dict[str, np.ndarray]:
-        eye = np.eye(self.params.num_uavs, dtype=np.float32)
-        return {a: np.concatenate([self._state, eye[m]]) for m, a in enumerate(self.possible_agents)}
-
-    def reset(self, seed: int | None = None, options: dict | None = None):
-        # only "instance" is meaningful; other keys are ignored (PettingZoo's API test passes arbitrary ones)
-        opts = {"instance": options["instance"]} if options and options.get("instance") is not None else None
-        self._state, info = self._env.reset(seed=seed, options=opts)
-        self.agents = list(self.possible_agents)
-        return self._observations(), {a: info for a in self.agents}
-
-    def step(self, actions: dict[str, Any]):
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise ValueError(f"actions missing for agent(s) {missing}")
-        shape = self._act_space.shape
-        per_agent = np.stack([check_action(actions[a], shape, name=f"actions[{a!r}]") for a in self.possible_agents])
-        self._state, reward, terminated, truncated, info = self._env.step(joint_action(self.params, per_agent))
-        agents = self.agents
-        obs = self._observations()
-        rewards = {a: float(reward) for a in agents}
-        terms = {a: bool(terminated) for a in agents}
-        truncs = {a: bool(truncated) for a in agents}
-        infos = {a: info for a in agents}
-        if terminated or truncated:
-            self.agents = []
-        return obs, rewards, terms, truncs, infos
+    def joint_action(self, agent_actions: np.ndarray) -> np.ndarray:
+        return joint_action(self.params, agent_actions)
 
     def encode_actions(self, decision: Decision) -> dict[str, np.ndarray]:
         """Per-agent actions of slot n of a whole-flight decision: same scores and time, agent m gets power row m."""
@@ -130,9 +80,3 @@ class CellFreeSatUAVParallelEnv(ParallelEnv):
         scores, powers, x_time = single[: L * K], single[L * K: L * K + M * L].reshape(M, L), single[-1:]
         return {a: np.concatenate([scores, powers[m], x_time]).astype(np.float32)
                 for m, a in enumerate(self.possible_agents)}
-
-    def render(self):
-        return self._env.render()
-
-    def close(self) -> None:
-        self._env.close()

@@ -6,18 +6,16 @@ episode end), so both variants score exactly the same ``evaluate()``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from gymnasium import spaces
-from pettingzoo import ParallelEnv
 
+from isac_envs.base_parallel import TeamParallelEnv
 from isac_envs.device_free_localization import model
 from isac_envs.device_free_localization.env import DeviceFreeLocalizationEnv
-from isac_envs.device_free_localization.model import LOCAL_OBS_DIM, NUM_BS, OBS_BOUND, OBS_DIM
+from isac_envs.device_free_localization.model import LOCAL_OBS_DIM, NUM_BS, OBS_BOUND
 
 
-class DeviceFreeLocalizationParallelEnv(ParallelEnv):
+class DeviceFreeLocalizationParallelEnv(TeamParallelEnv):
     """
     Agents ``bs_0``, ``bs_1``, ``bs_2``; agent ``b`` sets its own power with
     ``Box(-1, 1, (1,), float32)`` (decoded as in the single-agent env). Every agent receives the
@@ -49,66 +47,25 @@ class DeviceFreeLocalizationParallelEnv(ParallelEnv):
 
     metadata = {"name": "device_free_localization_v0", "is_parallelizable": True,
                 "render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    env_cls = DeviceFreeLocalizationEnv
+    agent_prefix = "bs"
 
-    def __init__(self, params=None, config=None, render_mode: str | None = None, **param_overrides: Any) -> None:
-        self._env = DeviceFreeLocalizationEnv(params=params, config=config, render_mode=render_mode,
-                                              **param_overrides)
-        self.params = self._env.params
-        self.render_mode = render_mode
-        self.possible_agents = [f"bs_{b}" for b in range(NUM_BS)]
-        self.agents: list[str] = []
-        self._obs_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(LOCAL_OBS_DIM,), dtype=np.float32)
-        self._act_space = spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32)
-        self.observation_spaces = {a: self._obs_space for a in self.possible_agents}
-        self.action_spaces = {a: self._act_space for a in self.possible_agents}
-        self.state_space = spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(OBS_DIM,), dtype=np.float32)
-        self._previous = np.zeros((NUM_BS, 4))
-        self._state = None
+    def num_team_agents(self) -> int:
+        return NUM_BS
 
-    def observation_space(self, agent: str) -> spaces.Box:
-        return self.observation_spaces[agent]
+    def agent_spaces(self) -> tuple[spaces.Box, spaces.Box]:
+        return (spaces.Box(-OBS_BOUND, OBS_BOUND, shape=(LOCAL_OBS_DIM,), dtype=np.float32),
+                spaces.Box(-1.0, 1.0, shape=(1,), dtype=np.float32))
 
-    def action_space(self, agent: str) -> spaces.Box:
-        return self.action_spaces[agent]
+    def joint_action(self, agent_actions: np.ndarray) -> np.ndarray:
+        return agent_actions.reshape(-1)  # [a_bs_0, a_bs_1, a_bs_2], decoded as in Sec. 6
 
-    @property
-    def instance(self):
-        return self._env.instance
-
-    def state(self) -> np.ndarray:
-        return self._state
-
-    def _local_obs(self) -> dict[str, np.ndarray]:
+    def observations(self) -> dict[str, np.ndarray]:
         local = model.local_observation(self.params, self._env.instance, self._env.slot, self._previous)
         return {a: local[b] for b, a in enumerate(self.possible_agents)}
 
-    def reset(self, seed: int | None = None, options: dict | None = None):
-        # only "instance" is meaningful; other keys are ignored (PettingZoo's API test passes arbitrary ones)
-        opts = {"instance": options["instance"]} if options and options.get("instance") is not None else None
-        self._state, info = self._env.reset(seed=seed, options=opts)
-        self.agents = list(self.possible_agents)
+    def on_reset(self) -> None:
         self._previous = np.zeros((NUM_BS, 4))
-        return self._local_obs(), {a: info for a in self.agents}
 
-    def step(self, actions: dict[str, Any]):
-        missing = [a for a in self.agents if a not in actions]
-        if missing:
-            raise ValueError(f"actions missing for agent(s) {missing}")
-        joint = np.concatenate([np.asarray(actions[a], dtype=np.float64).reshape(-1) for a in self.possible_agents])
-        self._state, reward, terminated, truncated, info = self._env.step(joint)
-        self._previous = model.local_feedback(self._env.last_evaluation, self.params, np.clip(joint, -1.0, 1.0))
-        obs = self._local_obs()
-        agents = self.agents
-        rewards = {a: float(reward) for a in agents}
-        terms = {a: bool(terminated) for a in agents}
-        truncs = {a: bool(truncated) for a in agents}
-        infos = {a: info for a in agents}
-        if terminated or truncated:
-            self.agents = []
-        return obs, rewards, terms, truncs, infos
-
-    def render(self):
-        return self._env.render()
-
-    def close(self) -> None:
-        self._env.close()
+    def on_step(self, joint: np.ndarray) -> None:
+        self._previous = model.local_feedback(self._env.last_evaluation, self.params, joint)
