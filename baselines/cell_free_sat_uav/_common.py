@@ -148,3 +148,13 @@ def solve_cvx(problem, fallback: bool = True) -> bool:
         if problem.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE):
             return True
     return False
+
+
+def damped_step(P: np.ndarray, P_hat: np.ndarray, cur: float, value) -> tuple[np.ndarray, float] | None:
+    """Move towards ``P_hat`` by the first gamma in 1, 1/2, ..., 1/16 that improves ``value``; None if none does."""
+    for gamma in (1.0, 0.5, 0.25, 0.125, 0.0625):
+        P_new = P + gamma * (P_hat - P)
+        val = value(P_new)
+        if val > cur:
+            return P_new, val
+    return None

@@ -16,7 +16,7 @@ from isac_envs.cell_free_sat_uav.model import Instance, Params, interference_w
 # --------------------------------------------------------------------------- Algorithm 1
 def _alloc_terms(params: Params, instance: Instance, csi: C.CSI, P: np.ndarray, T: np.ndarray):
     W = (T / params.total_hover_time_s)[:, None, None] * C.de_rates(params, instance, csi, P)   # (N, K, L)
-    N, L = params.num_groups, params.num_subchannels
+    N = params.num_groups
     if csi.use_interference and params.num_sat_users > 0:
         i_ratio = interference_w(params, csi.gain_sat, instance.sat_subchannel, P) / params.interference_threshold_w
     else:
@@ -167,13 +167,10 @@ def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.nd
         P_hat = P.copy()
         P_hat[n_i, :, l_i] = params.max_power_w * x
         P_hat = C.repair_power(params, instance, csi, a, P_hat, T)
-        for gamma in (1.0, 0.5, 0.25, 0.125, 0.0625):
-            P_new = P + gamma * (P_hat - P)
-            val = C.de_eta_sum(params, csi, a, P_new, T)
-            if val > cur:
-                break
-        else:
+        step = C.damped_step(P, P_hat, cur, lambda Q: C.de_eta_sum(params, csi, a, Q, T))
+        if step is None:
             break
+        P_new, val = step
         gain_rel = (val - cur) / max(abs(cur), 1e-12)
         P, cur = P_new, val
         if gain_rel < tol:

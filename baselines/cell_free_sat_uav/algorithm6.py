@@ -135,13 +135,10 @@ def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.nd
         P_hat = P.copy()
         P_hat[n_i, :, l_i] = params.max_power_w * x
         P_hat = C.repair_power(params, instance, csi, a, P_hat, T)
-        for gamma in (1.0, 0.5, 0.25, 0.125, 0.0625):
-            P_new = P + gamma * (P_hat - P)
-            val = _served_min(params, csi, a, P_new, T, prob.users)
-            if val > cur:
-                break
-        else:
+        step = C.damped_step(P, P_hat, cur, lambda Q: _served_min(params, csi, a, Q, T, prob.users))
+        if step is None:
             break
+        P_new, val = step
         gain_rel = (val - cur) / max(abs(cur), 1e-12)
         P, cur = P_new, val
         if gain_rel < tol:
