@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isac_envs.device_free_localization.model import Decision, Instance, Params
+from isac_envs.device_free_localization.model import Instance, Params
 
 from .common import comm_fallback, comm_feasible_point, least_power, make_problem, start_point
 

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from isac_envs.device_free_localization.model import NUM_BS, Decision, Instance, Params
+from isac_envs.device_free_localization.model import NUM_BS, Instance, Params
 
 from .common import Problem, comm_fallback, comm_feasible_point, make_problem, start_point
 
