@@ -9,7 +9,8 @@ listing policies stays cheap and cvxpy is only loaded when a solver runs)::
     }
     PAPER_SOLVER = "sca"          # the row agents are normalised against
     KEY_METRICS = ("range_std_max_m", ...)   # metrics shown in the leaderboard
-    # optional: def native_score(params, instance, solver, options) -> Evaluation
+    # optional: def native_score(params, instance, decision) -> Evaluation  (the solver's own
+    #           Decision scored natively; the leaderboard adds a 'native objective' column)
 """
 
 from __future__ import annotations
