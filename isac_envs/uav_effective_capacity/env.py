@@ -145,7 +145,7 @@ class UAVEffectiveCapacityEnv(ISACEnv):
     # ------------------------------------------------------------------ observation
     def _observation(self) -> np.ndarray:
         p, inst = self.params, self.instance
-        K, M = p.num_users, p.num_antennas
+        M = p.num_antennas
         lo, hi = p.lo, p.hi
         c, S = (lo + hi) / 2.0, float(np.max(hi - lo))
         q = inst.uav_start
