@@ -45,10 +45,12 @@ def run_episode(env: gym.Env, policy, seed: int, episode_objective: str = "mean"
         Decision (the one the policy planned on the reset instance).
 
     A multi-agent policy (``policy.multiagent``) plays its own PettingZoo parallel env with
-    the same seed instead: the same instance and the same ``evaluate`` in its infos.
+    the same seed instead, and a policy with an ``own_env`` (an agent trained with env-only
+    options) plays that env: the same instance and the same ``evaluate`` in its infos.
     """
     if getattr(policy, "multiagent", False):
         return run_parallel_episode(policy.parallel_env, policy, seed, episode_objective)
+    env = getattr(policy, "own_env", None) or env  # e.g. an agent trained with observation="full"
     obs, info = env.reset(seed=seed)
     reset_instance = info["instance"]
     if hasattr(policy, "reset"):

@@ -101,8 +101,9 @@ class AgentPolicy:
 
     multiagent = False
 
-    def __init__(self, model, normaliser: ObsNormaliser | None = None, name: str = "agent"):
+    def __init__(self, model, normaliser: ObsNormaliser | None = None, name: str = "agent", own_env=None):
         self.model = model
+        self.own_env = own_env  # the env to play in, when trained with env-only options
         self.normalise = normaliser or _identity
         self.name = name
         self.decision = None  # agents have no native Decision
@@ -161,11 +162,17 @@ def load_agent(path: str | Path, config: str | None = None):
     model = algo.load(path / "model.zip", device="cpu")
     norm = ObsNormaliser.load(path / "obs_norm.npz")
     name = run.get("name", path.name)
+    system = get_system(run["system"])
+    env_options = dict(run.get("env_options") or {})
     if run.get("multiagent"):
-        system = get_system(run["system"])
-        par = make_parallel_env(system, config or run["config"])
+        par = make_parallel_env(system, config or run["config"], **env_options)
         return MultiAgentPolicy(model, par, norm, name)
-    return AgentPolicy(model, norm, name)
+    own_env = None
+    if env_options:
+        from agents.evaluation import make_env
+
+        own_env = make_env(system, config or run["config"], **env_options)
+    return AgentPolicy(model, norm, name, own_env=own_env)
 
 
 def make_parallel_env(system, config: str | None = None, **kwargs):

@@ -54,18 +54,20 @@ def _ma_seed(base_seed: int, n_copies: int):
     return seed_fn
 
 
-def make_train_vec_env(system: SystemInfo, config: str, n_envs: int, seed: int, multiagent: bool):
+def make_train_vec_env(system: SystemInfo, config: str, n_envs: int, seed: int, multiagent: bool,
+                       env_options: dict | None = None):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from agents.evaluation import make_env
     from agents.trained import make_parallel_env
 
     base = seed * 100_003  # distinct seed streams per training seed
+    opts = dict(env_options or {})
     if multiagent:
         from agents.multiagent import ParallelEnvVec
 
-        return ParallelEnvVec([lambda: make_parallel_env(system, config)] * n_envs, _ma_seed(base, n_envs))
-    fns = [lambda i=i: TrainSeedWrapper(make_env(system, config), i, n_envs, base) for i in range(n_envs)]
+        return ParallelEnvVec([lambda: make_parallel_env(system, config, **opts)] * n_envs, _ma_seed(base, n_envs))
+    fns = [lambda i=i: TrainSeedWrapper(make_env(system, config, **opts), i, n_envs, base) for i in range(n_envs)]
     return DummyVecEnv(fns)
 
 
@@ -127,14 +129,15 @@ def reference_levels(system, config, episodes: int) -> dict[str, float]:
             "random": validation_score(system, config, RandomPolicy, episodes)}
 
 
-def _policy_factory(system, config, multiagent):
+def _policy_factory(system, config, multiagent, env_options):
+    from agents.evaluation import make_env
     from agents.trained import AgentPolicy, MultiAgentPolicy, ObsNormaliser, make_parallel_env
 
     def factory(model, venv):
         norm = ObsNormaliser.from_vecnormalize(venv) if hasattr(venv, "obs_rms") else None
         if multiagent:
-            return MultiAgentPolicy(model, make_parallel_env(system, config), norm)
-        return AgentPolicy(model, norm)
+            return MultiAgentPolicy(model, make_parallel_env(system, config, **env_options), norm)
+        return AgentPolicy(model, norm, own_env=make_env(system, config, **env_options) if env_options else None)
 
     return factory
 
@@ -143,6 +146,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
           timesteps: int = 50_000, seed: int = 0, out: str | Path | None = None, n_envs: int = 4,
           eval_every: int | None = None, eval_episodes: int = 5, norm_obs: bool = True,
           norm_reward: bool = True, progress: bool = True, command: str | None = None,
+          env_options: dict[str, Any] | None = None,
           **overrides: Any) -> Path:
     """Train one agent and write its run folder; returns the folder."""
     import torch
@@ -166,7 +170,8 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     out = Path(out or f"runs/{system.name}_{kind}_{Path(config).stem}_s{seed}")
     out.mkdir(parents=True, exist_ok=True)
 
-    venv = make_train_vec_env(system, config, n_envs, seed, multiagent)
+    env_options = dict(env_options or {})
+    venv = make_train_vec_env(system, config, n_envs, seed, multiagent, env_options)
     gamma = float(hp.get("gamma", 0.99))
     venv = VecNormalize(venv, norm_obs=norm_obs, norm_reward=norm_reward, gamma=gamma, clip_obs=10.0)
     policy_kwargs = dict(net_arch=list(hp.get("net_arch", [64, 64])))
@@ -184,7 +189,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
 
     bar = tqdm(total=timesteps, desc=f"train {system.name} {kind}", unit="step", disable=not progress)
     every = eval_every or max(timesteps // 10, 1)
-    curve = CurveCallback(system, config, _policy_factory(system, config, multiagent), every, eval_episodes, bar)
+    curve = CurveCallback(system, config, _policy_factory(system, config, multiagent, env_options), every, eval_episodes, bar)
     ckpt = CheckpointCallback(save_freq=max(timesteps // (5 * venv.num_envs), 1), save_path=str(out / "checkpoints"),
                               name_prefix="model")
     t0 = time.perf_counter()
@@ -203,7 +208,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
         name=name or kind,
         system=system.name, multiagent=multiagent, algo=algo, config=config, timesteps=timesteps,
         trained_timesteps=int(model.num_timesteps), seed=seed, n_envs=n_envs, norm_obs=norm_obs,
-        norm_reward=norm_reward, hyperparameters=hp,
+        norm_reward=norm_reward, env_options=env_options, hyperparameters=hp,
         train_seconds=round(train_seconds, 1), final_validation_objective=final, reference_levels=levels,
         seed_ranges=dict(train=[TRAIN_SEEDS.start, TRAIN_SEEDS.stop]),
         command=command or "isac " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
@@ -285,11 +290,25 @@ def _write_curve(out: Path, points, levels: dict[str, float], system, kind: str)
 
 
 # --------------------------------------------------------------------------- CLI
+def _parse_env_options(items: list[str] | None) -> dict[str, Any]:
+    """``["observation=full", "num_uavs=6"]`` -> {"observation": "full", "num_uavs": 6} (YAML scalars)."""
+    import yaml
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--env takes KEY=VALUE, got {item!r}")
+        out[key] = yaml.safe_load(value)
+    return out
+
+
 def cmd_train(args) -> int:
     out = train(args.system, multiagent=args.multiagent, algo=args.algo, config=args.config,
                 timesteps=args.timesteps, seed=args.seed, out=args.out, n_envs=args.n_envs,
                 eval_every=args.eval_every, eval_episodes=args.eval_episodes,
-                norm_obs=not args.no_norm_obs, norm_reward=not args.no_norm_reward, progress=not args.no_progress)
+                norm_obs=not args.no_norm_obs, norm_reward=not args.no_norm_reward, progress=not args.no_progress,
+                env_options=_parse_env_options(args.env))
     print(f"run written to {out}")
     print((out / "run.yaml").read_text())
     return 0
@@ -318,6 +337,8 @@ def add_cli(sub) -> None:
     tr.add_argument("--no-norm-obs", action="store_true")
     tr.add_argument("--no-norm-reward", action="store_true")
     tr.add_argument("--no-progress", action="store_true")
+    tr.add_argument("--env", nargs="*", metavar="KEY=VALUE", default=None,
+                    help="env keywords (env-only options such as observation=full, or Params overrides)")
     tr.set_defaults(func=cmd_train)
 
     rp = sub.add_parser("report", help="write docs/results.md: leaderboards, learning curves, decision times")

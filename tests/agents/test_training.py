@@ -102,3 +102,27 @@ def test_numpy_actor_matches_sb3_predict(trained_runs):
         obs = rng.normal(size=(16, *pol.model.observation_space.shape)).astype(np.float32)
         ref, _ = pol.model.predict(obs, deterministic=True)
         np.testing.assert_allclose(pol.actor(obs), ref, rtol=1e-5, atol=1e-5)
+
+
+def test_env_options_are_recorded_and_used_when_evaluating(tmp_path):
+    out = tmp_path / "full"
+    assert isac(["train", "--system", "cell_free_sat_uav", "--config", "small", "--timesteps", "128",
+                 "--n-envs", "2", "--eval-every", "128", "--eval-episodes", "1", "--no-progress",
+                 "--env", "observation=full", "--out", str(out)]) == 0
+    assert read_run(out)["env_options"] == {"observation": "full"}
+    pol = load_agent(out)
+    system = get_system("cell_free_sat_uav")
+    plain = make_env(system, "small")
+    assert pol.own_env is not None
+    assert pol.own_env.observation_space.shape[0] > plain.observation_space.shape[0]
+    assert pol.model.observation_space.shape == pol.own_env.observation_space.shape
+    res = run_policy(plain, pol, seeds.eval_seeds(1), system.episode_objective)
+    assert np.isfinite(res[0].objective)
+
+
+def test_bad_env_option_is_a_clear_error():
+    from agents.training import _parse_env_options
+
+    assert _parse_env_options(["observation=full", "num_uavs=6"]) == {"observation": "full", "num_uavs": 6}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        _parse_env_options(["observation"])
