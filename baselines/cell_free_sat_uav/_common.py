@@ -158,3 +158,29 @@ def damped_step(P: np.ndarray, P_hat: np.ndarray, cur: float, value) -> tuple[np
         if val > cur:
             return P_new, val
     return None
+
+
+def sca_power_loop(params, instance, csi, a, P, T, prob, solve_step, value, max_iter: int, tol: float) -> np.ndarray:
+    """Outer loop shared by Algorithms 2 and 5: refresh nu, solve the convex step, repair, damped move.
+
+    ``solve_step(b, nu) -> x | None`` solves the system's convex problem for the linearised gains
+    ``b`` (per used link and UAV); ``value(P)`` is the surrogate that must never decrease.
+    """
+    n_i, l_i = prob.idx_n, prob.idx_l
+    gain = assigned_gain(csi, a)[n_i, l_i]                                            # (A, M)
+    cur = value(P)
+    for _ in range(max_iter):
+        nu = assigned_nu(params, csi, a, P)[n_i, l_i]
+        x = solve_step(params.num_rx_antennas * gain * nu[:, None] * params.max_power_w / params.noise_w, nu)
+        if x is None:
+            break
+        P_hat = P.copy()
+        P_hat[n_i, :, l_i] = params.max_power_w * x
+        step = damped_step(P, repair_power(params, instance, csi, a, P_hat, T), cur, value)
+        if step is None:
+            break
+        gain_rel = (step[1] - cur) / max(abs(cur), 1e-12)
+        P, cur = step
+        if gain_rel < tol:
+            break
+    return P

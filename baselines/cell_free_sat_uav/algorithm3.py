@@ -156,26 +156,8 @@ def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.nd
     prob = _sum_problem(params, instance, csi, a, T, cache)
     if prob.size == 0:
         return P
-    n_i, l_i = prob.idx_n, prob.idx_l
-    gain = C.assigned_gain(csi, a)[n_i, l_i]                                          # (A, M)
-    cur = C.de_eta_sum(params, csi, a, P, T)
-    for _ in range(max_iter):
-        nu = C.assigned_nu(params, csi, a, P)[n_i, l_i]
-        x = prob.solve(params.num_rx_antennas * gain * nu[:, None] * params.max_power_w / params.noise_w)
-        if x is None:
-            break
-        P_hat = P.copy()
-        P_hat[n_i, :, l_i] = params.max_power_w * x
-        P_hat = C.repair_power(params, instance, csi, a, P_hat, T)
-        step = C.damped_step(P, P_hat, cur, lambda Q: C.de_eta_sum(params, csi, a, Q, T))
-        if step is None:
-            break
-        P_new, val = step
-        gain_rel = (val - cur) / max(abs(cur), 1e-12)
-        P, cur = P_new, val
-        if gain_rel < tol:
-            break
-    return P
+    return C.sca_power_loop(params, instance, csi, a, P, T, prob, lambda b, nu: prob.solve(b),
+                            lambda Q: C.de_eta_sum(params, csi, a, Q, T), max_iter, tol)
 
 
 # --------------------------------------------------------------------------- LP (21)

@@ -123,27 +123,9 @@ def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.nd
     prob = _maxmin_problem(params, instance, csi, a, T, cache)
     if prob.size == 0:
         return P
-    n_i, l_i = prob.idx_n, prob.idx_l
-    gain = C.assigned_gain(csi, a)[n_i, l_i]
-    cur = _served_min(params, csi, a, P, T, prob.users)
-    for _ in range(max_iter):
-        nu = C.assigned_nu(params, csi, a, P)[n_i, l_i]
-        b = params.num_rx_antennas * gain * nu[:, None] * params.max_power_w / params.noise_w
-        x = prob.solve(b, C.compensation(params, nu))
-        if x is None:
-            break
-        P_hat = P.copy()
-        P_hat[n_i, :, l_i] = params.max_power_w * x
-        P_hat = C.repair_power(params, instance, csi, a, P_hat, T)
-        step = C.damped_step(P, P_hat, cur, lambda Q: _served_min(params, csi, a, Q, T, prob.users))
-        if step is None:
-            break
-        P_new, val = step
-        gain_rel = (val - cur) / max(abs(cur), 1e-12)
-        P, cur = P_new, val
-        if gain_rel < tol:
-            break
-    return P
+    return C.sca_power_loop(params, instance, csi, a, P, T, prob,
+                            lambda b, nu: prob.solve(b, C.compensation(params, nu)),
+                            lambda Q: _served_min(params, csi, a, Q, T, prob.users), max_iter, tol)
 
 
 # --------------------------------------------------------------------------- LP (49)
