@@ -184,3 +184,16 @@ def sca_power_loop(params, instance, csi, a, P, T, prob, solve_step, value, max_
         if gain_rel < tol:
             break
     return P
+
+
+def cached_problem(cache: dict | None, key: bytes, build, T: np.ndarray):
+    """The convex problem for a variable set, built once per ``solve`` (``cache``), with the times ``T`` set."""
+    if cache is None or key not in cache:
+        prob = build()
+        if cache is not None:
+            cache[key] = prob
+    else:
+        prob = cache[key]
+    if prob.size:
+        prob.set_times(T)
+    return prob

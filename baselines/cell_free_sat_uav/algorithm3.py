@@ -134,16 +134,7 @@ class SumPowerProblem:
 def _sum_problem(params, instance, csi, a, T, cache: dict | None) -> SumPowerProblem:
     """The (cached) problem (34) for the current variable set, with the current times set."""
     active = (a >= 0) & (T[:, None] > 0)
-    key = active.tobytes()
-    if cache is None or key not in cache:
-        prob = SumPowerProblem(params, instance, csi, active)
-        if cache is not None:
-            cache[key] = prob
-    else:
-        prob = cache[key]
-    if prob.size:
-        prob.set_times(T)
-    return prob
+    return C.cached_problem(cache, active.tobytes(), lambda: SumPowerProblem(params, instance, csi, active), T)
 
 
 def power_allocation(params: Params, instance: Instance, a: np.ndarray, P: np.ndarray, T: np.ndarray,

@@ -99,15 +99,7 @@ class MaxMinPowerProblem:
 def _maxmin_problem(params, instance, csi, a, T, cache: dict | None) -> MaxMinPowerProblem:
     active = (a >= 0) & (T[:, None] > 0)
     key = active.tobytes() + np.where(active, a, -1).tobytes()
-    if cache is None or key not in cache:
-        prob = MaxMinPowerProblem(params, instance, csi, a, active)
-        if cache is not None:
-            cache[key] = prob
-    else:
-        prob = cache[key]
-    if prob.size:
-        prob.set_times(T)
-    return prob
+    return C.cached_problem(cache, key, lambda: MaxMinPowerProblem(params, instance, csi, a, active), T)
 
 
 def _served_min(params, csi, a, P, T, users) -> float:
