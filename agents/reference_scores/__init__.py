@@ -47,11 +47,14 @@ def _source_files(root: Path, rel: str) -> list[tuple[str, Path]]:
     return out
 
 
-def source_hash(system_name: str) -> str:
+def source_hash(system_name: str, root: str | Path | None = None) -> str:
     """SHA-256 over the system's ``isac_envs/<system>/`` and ``baselines/<system>/`` sources
     (and the shared core, physics and policy modules): relative POSIX paths + file bytes, in
-    sorted order, ``__pycache__`` excluded, so the hash does not depend on where the tree lives."""
-    root = _repo_root()
+    sorted order, ``__pycache__`` excluded, so the hash does not depend on where the tree lives.
+
+    root: the folder holding ``isac_envs/`` and ``baselines/`` (default: the imported package's).
+    """
+    root = Path(root) if root is not None else _repo_root()
     files: list[tuple[str, Path]] = []
     for rel in (f"isac_envs/{system_name}", f"baselines/{system_name}", *_SHARED_SOURCES):
         files += _source_files(root, rel)
@@ -139,7 +142,8 @@ def lookup(system, config: str, seeds: list[int], random_streams: int,
         if got != value:
             if key == "code_version" and isinstance(got, dict):
                 bad = [k for k in value if got.get(k) != value[k]]
-                return None, f"{path.name} is stale ({', '.join(bad)} differ from the installed code)"
+                return None, f"{path.name} is stale (its {', '.join(bad)} differ{'s' if len(bad) == 1 else ''} " \
+                             "from the installed code's)"
             return None, f"{path.name} does not match ({key} differs)"
     missing = sorted(set(seeds) - set(int(s) for s in data.get("seeds", [])))
     if missing:
