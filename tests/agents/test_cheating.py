@@ -5,9 +5,9 @@ that makes the constraint vacuous) and played through ``env.unwrapped.encode_act
 solver, so the test follows the env through version changes. Where the env does not enforce
 the constraint by construction (DFL's SINR threshold C1, multi_uav_isac's QoS minima C5/C6) the
 cheat reaches a higher unpenalised objective than the paper's solver and must still rank below
-it by score; where the env projects every action onto the constraint (cell_free_sat_uav's
-interference back-off, uav_effective_capacity's sensing-feasible decoder) the cheat cannot even
-keep its objective.
+it by score; where the env's decoder reshapes the decision (cell_free_sat_uav's interference
+back-off, uav_effective_capacity v0's structured beamformer) the cheat does not even keep its
+objective, and must still rank below.
 """
 
 import pytest

@@ -148,3 +148,34 @@ def test_a_pettingzoo_model_on_the_gym_env_names_act_all(tmp_path):
         evaluate(policy.model, DFL, episodes=1, reference_dir=tmp_path)  # the bare SB3 model
     result = evaluate(policy, DFL, episodes=1, reference_dir=tmp_path)  # played on its parallel env
     assert np.isfinite(result.score)
+
+
+def test_an_agent_plays_the_env_id_recorded_in_its_run(tmp_path):
+    import shutil
+
+    import gymnasium as gym
+    import yaml
+
+    src = SHIPPED_DIR / DFL / "ppo"
+    if not (src / "run.yaml").exists():
+        pytest.skip("no shipped DFL PPO")
+    system = get_system(DFL)
+    alias = "isac_envs/DeviceFreeLocalizationBoardTestAlias-v0"
+    if alias not in gym.registry:
+        gym.register(alias, entry_point=gym.spec(system.env_id).entry_point)
+    run_dir = tmp_path / "ppo"
+    shutil.copytree(src, run_dir)
+    run = yaml.safe_load((run_dir / "run.yaml").read_text())
+    run["env_id"] = alias
+    (run_dir / "run.yaml").write_text(yaml.safe_dump(run))
+    policy = load_agent(run_dir, "small")
+    assert policy.own_env is not None and policy.own_env.spec.id == alias
+    rows = run_leaderboard(system, "small", 1, agent_factories=agent_factories_for(system, "small", [str(run_dir)]),
+                           only=["initial_condition"], progress=False, reference_dir=tmp_path)
+    _, cells, records = summarise(system, rows)
+    assert next(r for r in records if r["policy"] == "ppo")["env_id"] == alias
+    assert any(c[0] == f"ppo (on `{alias}`)" for c in cells)
+    del run["env_id"]  # no env_id: the system's -v0 id
+    (run_dir / "run.yaml").write_text(yaml.safe_dump(run))
+    policy = load_agent(run_dir, "small")
+    assert (policy.own_env is None) == (system.env_id == system.v0_id)
