@@ -300,20 +300,29 @@ def check_model_spaces(model, env: gym.Env, system: SystemInfo, config: str | No
             hint = (f"; it matches one agent of the PettingZoo env (isac_envs.multiagent.{mod}.parallel_env): "
                     "a multi-agent model acts through act_all(observations, infos) on that env "
                     "(agents.trained.MultiAgentPolicy / an `isac train --multiagent` run folder)")
-    raise ValueError(f"the model's observation/action shapes {got}/{act_got} do not match {env.spec.id if env.spec else system.env_id}'s "
+    env_id = env.spec.id if env.spec is not None else system.env_id
+    raise ValueError(f"the model's observation/action shapes {got}/{act_got} do not match {env_id}'s "
                      f"{want}/{act_want}{hint}")
 
 
 def as_policy(policy, env: gym.Env, system: SystemInfo, config: str | None = None, obs_normalizer=None,
               name: str = "policy"):
     """Any agent as an ``act(obs, info)`` policy: an object with ``act``, an SB3 model
-    (``predict(obs, deterministic=True)``) or a plain callable ``obs -> action``.
+    (``predict(obs, deterministic=True)``), a plain callable ``obs -> action``, or the path of an
+    ``isac train`` run folder or of an SB3 ``.zip``.
 
     obs_normalizer: an SB3 ``VecNormalize`` (or its pickle path), an ``obs_norm.npz`` path, or
         any callable ``obs -> obs``; applied to every observation before the policy sees it.
     """
-    from agents.trained import AgentPolicy, make_normaliser
+    from pathlib import Path
 
+    from agents.trained import AgentPolicy, load_agent, load_sb3_model, make_normaliser
+
+    if isinstance(policy, (str, Path)):
+        path = Path(policy)
+        if path.is_dir():
+            return load_agent(path, config)  # its own normaliser and env id, from run.yaml
+        return load_sb3_model(path, obs_normalizer, system=system, config=config)
     norm = make_normaliser(obs_normalizer)
     if hasattr(policy, "act") or hasattr(policy, "act_all"):
         if getattr(policy, "multiagent", False) or norm is None:

@@ -325,7 +325,7 @@ def write_results(system: SystemInfo, config: str, episodes: int, rows: list[Row
     title = (f"### {system.name} — `{system.env_id}`, config `{cfg}`, {episodes} evaluation episodes "
              f"(test seeds {seeds[0]}…{seeds[-1]})\n\n")
     status = reference_status(rows)
-    md = title + markdown_table(header, cells) + "\n\n" + _legend(system) + (f"\n\nReference rows: {status}." if status else "")
+    md = title + markdown_table(header, cells) + "\n\n" + _legend(system) + f"\n\nSolver and random rows: {status}."
     md_path.write_text(md + "\n", encoding="utf-8")
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=csv_fieldnames(records, system))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from agents.leaderboard import markdown_table, reference_status, run_leaderboard, score_rule_text, summarise
+from agents.leaderboard import (markdown_table, reference_status, run_leaderboard, score_rule_text,
+                                summarise)
 from agents.systems import all_systems, get_system
 from agents.trained import agent_factories_for, read_run, shipped_runs
 

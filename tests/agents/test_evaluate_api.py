@@ -55,7 +55,8 @@ def test_every_policy_form_gives_the_same_numbers_and_the_anchors_hold(tmp_path)
     assert a.score == pytest.approx(np.mean([r["score"] for r in a.per_episode]), rel=1e-12)
     by = {r["policy"]: r for r in a.records}
     assert set(by) == {"policy", "sca", "bisection_optimum", "random"}  # the anchors only, when re-run
-    assert a.normalised == pytest.approx((a.score - by["random"]["score"]) / (by["sca"]["score"] - by["random"]["score"]))
+    rand, sca = by["random"]["score"], by["sca"]["score"]
+    assert a.normalised == pytest.approx((a.score - rand) / (sca - rand))
     # full power is the paper's comparison scheme "initial_condition": same per-seed scores
     env = make_env(get_system(DFL), "small")
     from baselines.device_free_localization import initial_condition
@@ -179,3 +180,13 @@ def test_an_agent_plays_the_env_id_recorded_in_its_run(tmp_path):
     (run_dir / "run.yaml").write_text(yaml.safe_dump(run))
     policy = load_agent(run_dir, "small")
     assert (policy.own_env is None) == (system.env_id == system.v0_id)
+
+
+def test_paths_of_a_zip_or_a_run_folder_are_policies(sb3_model, tmp_path):
+    model, venv, folder = sb3_model
+    kw = dict(config="small", episodes=1, reference_dir=tmp_path)
+    a = evaluate(folder / "my_agent.zip", DFL, obs_normalizer=folder / "vecnormalize.pkl", **kw)
+    assert a.score == evaluate(model, DFL, obs_normalizer=venv, **kw).score
+    ppo = SHIPPED_DIR / DFL / "ppo"
+    if (ppo / "run.yaml").exists():
+        assert evaluate(str(ppo), DFL, **kw).score == evaluate(load_agent(ppo, "small"), DFL, **kw).score
