@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+import gymnasium as gym
 import numpy as np
 
 from agents.evaluation import (
@@ -162,7 +163,12 @@ def run_leaderboard(system: SystemInfo, config: str = "small", episodes: int = 1
     bar = _progress_bar(len(agent_factories or {}) * len(seeds), f"{system.name} agents", progress)
     for name, factory in (agent_factories or {}).items():
         bar.set_postfix_str(name)
-        policy = factory(env)
+        try:
+            policy = factory(env)
+        except (gym.error.Error, ValueError, TypeError, OSError) as exc:  # e.g. its env id was retired
+            rows.append(Row(name, "agent", None, note=f"skipped: {type(exc).__name__}: {exc}"))
+            bar.update(len(seeds))
+            continue
         own = getattr(policy, "own_env", None)
         own_id = own.spec.id if own is not None and own.spec is not None else None
         _warm_up(own or env, policy)

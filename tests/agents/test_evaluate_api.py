@@ -190,3 +190,17 @@ def test_paths_of_a_zip_or_a_run_folder_are_policies(sb3_model, tmp_path):
     ppo = SHIPPED_DIR / DFL / "ppo"
     if (ppo / "run.yaml").exists():
         assert evaluate(str(ppo), DFL, **kw).score == evaluate(load_agent(ppo, "small"), DFL, **kw).score
+
+
+def test_an_agent_that_cannot_load_is_a_skipped_row(tmp_path):
+    import gymnasium as gym
+
+    def retired(env):
+        raise gym.error.DeprecatedEnv("Environment version v0 for `X` is deprecated. Please use `X-v1` instead.")
+
+    system = get_system(DFL)
+    rows = run_leaderboard(system, "small", 1, agent_factories={"old": retired}, only=["initial_condition"],
+                           progress=False, reference_dir=tmp_path)
+    _, cells, records = summarise(system, rows)
+    old = next(r for r in records if r["policy"] == "old")
+    assert "X-v1" in old["note"] and "score" not in old
