@@ -232,7 +232,7 @@ def stratified_bootstrap_ci(x, statistic: Callable = iqm, strata=None, n_boot: i
         idx = np.flatnonzero(labels == lab)
         cols.append(idx[rng.integers(0, idx.size, size=(n_boot, idx.size))])
     samples = x[np.concatenate(cols, axis=1)]
-    stats = np.asarray(statistic(samples, axis=-1) if statistic is not np.mean else samples.mean(axis=1))
+    stats = np.asarray(statistic(samples, axis=-1))
     a = (1 - level) / 2
     return float(np.quantile(stats, a)), float(np.quantile(stats, 1 - a))
 
@@ -394,7 +394,8 @@ def evaluate(policy, system: str, config: str = "small", episodes: int = 100, *,
     re-run on the same seeds; ``recompute=True`` forces it). ``env_id`` plays another registered
     version of the system (the one the agent was trained on); ``env_kwargs`` are env options.
     """
-    from agents.leaderboard import Row, reference_rows, summarise
+    from agents import reference_scores
+    from agents.leaderboard import Row, best_known_names, reference_rows, summarise
     from agents.seeds import eval_seeds, validation_seeds
     from agents.systems import system_of
 
@@ -411,9 +412,6 @@ def evaluate(policy, system: str, config: str = "small", episodes: int = 100, *,
         pol.act(obs, inf)
     eps = run_policy(env, pol, seeds, info.episode_objective, score_rule=rule)
     env.close()
-    from agents import reference_scores
-    from agents.leaderboard import best_known_names
-
     usable = not recompute and reference_scores.lookup(info, config, seeds, RANDOM_STREAMS, reference_dir)[0]
     only = None if usable else [info.baselines.PAPER_SOLVER, *best_known_names(info)]  # the anchors only
     refs, source = reference_rows(info, config, seeds, only, recompute=recompute, reference_dir=reference_dir,
