@@ -110,3 +110,20 @@ def test_shipped_file_matches_a_fresh_run(system, path):
     read = run_leaderboard(system, config, 2, agent_factories={}, only=only, progress=False)
     assert all(r.source != "run" for r in read)
     _same_rows(fresh, read)
+
+
+def test_cli_reference_scores_and_recompute(tmp_path, capsys, monkeypatch):
+    from agents.cli import main
+
+    assert main(["reference-scores", "--system", DFL, "--episodes", "2", "--only", "initial_condition",
+                 "--out", str(tmp_path / "refs"), "--no-progress"]) == 0
+    assert (tmp_path / "refs" / f"{DFL}_small.json").is_file()
+    monkeypatch.setattr(reference_scores, "REFERENCE_DIR", tmp_path / "refs")
+    args = ["leaderboard", "--system", DFL, "--episodes", "2", "--only", "initial_condition", "--no-agents",
+            "--no-progress", "--out", str(tmp_path / "res")]
+    assert main(args) == 0
+    assert "read from" in capsys.readouterr().err
+    assert main(args + ["--recompute"]) == 0
+    assert "--recompute" in capsys.readouterr().err
+    raw = json.loads((tmp_path / "res" / f"leaderboard_{DFL}_small.json").read_text())
+    assert {r["source"] for r in raw["records"]} == {"run"}
