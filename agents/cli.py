@@ -21,7 +21,7 @@ def _systems_arg(name: str | None) -> list[str]:
 
 
 def cmd_leaderboard(args) -> int:
-    from agents.leaderboard import run_leaderboard, write_results
+    from agents.leaderboard import reference_status, run_leaderboard, write_results
     from agents.systems import get_system
 
     out = Path(args.out)
@@ -29,10 +29,25 @@ def cmd_leaderboard(args) -> int:
         system = get_system(name)
         agent_factories = _agent_factories(system, args)
         rows = run_leaderboard(system, args.config, args.episodes, args.seed, agent_factories,
-                               only=args.only, progress=not args.no_progress)
-        md, md_path, csv_path = write_results(system, args.config, args.episodes, rows, out)
+                               only=args.only, progress=not args.no_progress, recompute=args.recompute)
+        print(f"{system.name}: solver/random rows {reference_status(rows)}", file=sys.stderr)
+        md, md_path, csv_path = write_results(system, args.config, args.episodes, rows, out, args.seed)
         print(md)
-        print(f"\nwritten: {md_path}  {csv_path}\n")
+        print(f"\nwritten: {md_path}  {csv_path}  {md_path.with_suffix('.json')}\n")
+    return 0
+
+
+def cmd_reference_scores(args) -> int:
+    import time
+
+    from agents.reference_scores import generate
+    from agents.systems import get_system
+
+    for name in _systems_arg(args.system):
+        t0 = time.perf_counter()
+        path = generate(get_system(name), args.config, args.episodes, args.out, only=args.only,
+                        progress=not args.no_progress)
+        print(f"written: {path} ({args.episodes} episodes, {time.perf_counter() - t0:.1f} s)")
     return 0
 
 
@@ -79,11 +94,24 @@ def build_parser() -> argparse.ArgumentParser:
     lb.add_argument("--episodes", type=int, default=10, help="evaluation episodes (test seeds)")
     lb.add_argument("--seed", type=int, default=0, help="offset into the evaluation seed range")
     lb.add_argument("--only", nargs="+", help="only these solvers (random is always run)")
-    lb.add_argument("--agents", nargs="*", default=None, help="trained agent run folders (default: shipped agents)")
+    lb.add_argument("--agents", nargs="*", default=None,
+                    help="agents: `isac train` run folders and/or SB3 .zip files, each .zip optionally followed by "
+                         "its VecNormalize .pkl (default: the shipped agents)")
     lb.add_argument("--no-agents", action="store_true", help="solvers only")
+    lb.add_argument("--recompute", action="store_true",
+                    help="re-run the solvers and random even where a matching reference-score file exists")
     lb.add_argument("--out", default="results", help="output folder")
     lb.add_argument("--no-progress", action="store_true")
     lb.set_defaults(func=cmd_leaderboard)
+
+    rs = sub.add_parser("reference-scores", help="(re)generate agents/reference_scores/<system>_<config>.json")
+    rs.add_argument("--system", help="one system (default: every built system)")
+    rs.add_argument("--config", default="small", help="small | paper")
+    rs.add_argument("--episodes", type=int, default=100, help="test episodes (the first N test seeds)")
+    rs.add_argument("--only", nargs="+", help="only these solvers (random is always run)")
+    rs.add_argument("--out", default=None, help="folder (default: agents/reference_scores/)")
+    rs.add_argument("--no-progress", action="store_true")
+    rs.set_defaults(func=cmd_reference_scores)
 
     fg = sub.add_parser("figures", help="regenerate a paper's figures as PNG files")
     fg.add_argument("system", choices=list(SYSTEMS))

@@ -2,13 +2,15 @@
 
 A run folder (``isac train --out runs/NAME``, or a shipped agent under ``agents/shipped/``)
 holds ``model.zip`` (SB3), ``obs_norm.npz`` (observation normalisation, if used) and
-``run.yaml`` (how it was trained). Agents never read ``info["instance"]``.
+``run.yaml`` (how it was trained, including the Gymnasium ``env_id``; a run.yaml without one
+was trained on the system's ``-v0`` id). A plain SB3 ``.zip`` (+ optional ``VecNormalize``
+pickle) loads as well (:func:`load_sb3_model`). Agents never read ``info["instance"]``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -40,6 +42,37 @@ class ObsNormaliser:
         if not getattr(vn, "norm_obs", False):
             return None
         return cls(vn.obs_rms.mean.copy(), vn.obs_rms.var.copy(), vn.clip_obs, vn.epsilon)
+
+
+def make_normaliser(obs_normalizer) -> "Callable | None":
+    """``obs_normalizer`` as ``obs -> obs``: None, an :class:`ObsNormaliser`, an SB3 ``VecNormalize``,
+    a path to its pickle (``.pkl``) or to an ``obs_norm.npz``, or any callable."""
+    if obs_normalizer is None or isinstance(obs_normalizer, ObsNormaliser):
+        return obs_normalizer
+    if isinstance(obs_normalizer, (str, Path)):
+        path = Path(obs_normalizer)
+        if not path.is_file():
+            raise ValueError(f"obs_normalizer file {str(path)!r} does not exist")
+        if path.suffix == ".npz":
+            return ObsNormaliser.load(path)
+        return ObsNormaliser.from_vecnormalize(load_vecnormalize(path))
+    if hasattr(obs_normalizer, "obs_rms"):
+        return ObsNormaliser.from_vecnormalize(obs_normalizer)
+    if callable(obs_normalizer):
+        return obs_normalizer
+    raise TypeError(f"obs_normalizer must be a VecNormalize, its pickle path, an obs_norm.npz path or a callable, "
+                    f"got {type(obs_normalizer).__name__}")
+
+
+def load_vecnormalize(path: str | Path):
+    """An SB3 ``VecNormalize`` saved with ``vec_normalize.save(path)`` (no venv needed to read its statistics)."""
+    import pickle
+
+    with open(path, "rb") as fh:
+        vn = pickle.load(fh)
+    if not hasattr(vn, "obs_rms"):
+        raise ValueError(f"{str(path)!r} is not a pickled SB3 VecNormalize (got {type(vn).__name__})")
+    return vn
 
 
 def _identity(obs):
@@ -134,6 +167,12 @@ class MultiAgentPolicy(AgentPolicy):
         super().__init__(model, normaliser, name)
         self.parallel_env = parallel_env
 
+    def act(self, obs: np.ndarray, info: dict) -> np.ndarray:
+        raise TypeError(f"{self.name!r} is a multi-agent (PettingZoo) policy: it acts through "
+                        "act_all(observations, infos) on its parallel env (policy.parallel_env, "
+                        "isac_envs.multiagent.<system>_v0.parallel_env), not act(obs, info) on the Gymnasium env; "
+                        "agents.evaluate / the leaderboard play it on the parallel env with the same seeds")
+
     def act_all(self, observations: dict[str, np.ndarray], infos: dict) -> dict[str, np.ndarray]:
         agents = list(observations)
         batch = np.stack([self.normalise(observations[a]) for a in agents])
@@ -150,8 +189,17 @@ def read_run(path: str | Path) -> dict[str, Any]:
     return yaml.safe_load(run_file.read_text(encoding="utf-8"))
 
 
+def run_env_id(run: dict[str, Any], system) -> str:
+    """The Gymnasium id an agent was trained on: run.yaml's ``env_id``, else the system's ``-v0``."""
+    return str(run.get("env_id") or system.v0_id)
+
+
 def load_agent(path: str | Path, config: str | None = None):
-    """Load a run folder as a policy (single-agent or multi-agent as recorded in run.yaml)."""
+    """Load a run folder as a policy (single-agent or multi-agent as recorded in run.yaml).
+
+    A single-agent policy plays the env id it was trained on (``own_env``) when that differs
+    from the system's current id or when it was trained with env-only options.
+    """
     from stable_baselines3 import PPO, SAC
 
     from agents.systems import get_system
@@ -168,11 +216,51 @@ def load_agent(path: str | Path, config: str | None = None):
         par = make_parallel_env(system, config or run["config"], **env_options)
         return MultiAgentPolicy(model, par, norm, name)
     own_env = None
-    if env_options:
+    env_id = run_env_id(run, system)
+    if env_options or env_id != system.env_id:
         from agents.evaluation import make_env
 
-        own_env = make_env(system, config or run["config"], **env_options)
+        own_env = make_env(system.with_env_id(env_id), config or run["config"], **env_options)
     return AgentPolicy(model, norm, name, own_env=own_env)
+
+
+def load_sb3_model(zip_path: str | Path, vecnormalize: str | Path | None = None, name: str | None = None,
+                   system=None, config: str | None = None):
+    """A plain SB3 ``.zip`` (PPO/A2C/SAC/TD3/DDPG, read from the file) as a deterministic policy.
+
+    vecnormalize: the ``VecNormalize`` pickle saved with it (observation normalisation).
+    system/config: when given, the model's spaces are checked against the system's env.
+    """
+    zip_path = Path(zip_path)
+    if not zip_path.is_file() or zip_path.suffix != ".zip":
+        raise ValueError(f"{str(zip_path)!r} is not an SB3 model .zip file")
+    model = _sb3_class(zip_path).load(zip_path, device="cpu")
+    if system is not None:
+        from agents.evaluation import check_model_spaces, make_env
+
+        env = make_env(system, config)
+        check_model_spaces(model, env, system, config)
+        env.close()
+    norm = make_normaliser(vecnormalize)
+    return AgentPolicy(model, norm, name or (zip_path.parent.name if zip_path.stem == "model" else zip_path.stem))
+
+
+def _sb3_class(zip_path: Path):
+    """The SB3 algorithm class that saved ``zip_path`` (from its policy class's module)."""
+    import json
+    import zipfile
+
+    import stable_baselines3 as sb3
+
+    with zipfile.ZipFile(zip_path) as zf:
+        data = json.loads(zf.read("data").decode("utf-8"))
+    module = str(data.get("policy_class", {}).get("__module__", ""))
+    for algo in ("sac", "td3", "ddpg", "dqn"):
+        if f".{algo}." in module + ".":
+            if algo == "dqn":
+                raise ValueError(f"{str(zip_path)!r} is a DQN model: the envs have continuous (Box) actions")
+            return getattr(sb3, algo.upper())
+    return sb3.PPO  # ActorCriticPolicy (PPO, A2C): deterministic predict is the same network
 
 
 def make_parallel_env(system, config: str | None = None, **kwargs):
@@ -199,19 +287,50 @@ def shipped_runs(system_name: str, config: str) -> list[Path]:
 
 
 def agent_factories_for(system, config: str, paths: list[str] | None, shipped: bool = True) -> dict:
-    """name -> factory(env) for the leaderboard: given run folders, else the shipped agents."""
+    """name -> factory(env) for the leaderboard: given agents, else the shipped ones.
+
+    ``paths`` items are ``isac train`` run folders or SB3 ``.zip`` files, a ``.zip`` optionally
+    followed by its ``VecNormalize`` pickle (``.pkl``).
+    """
+    factories: dict[str, Any] = {}
+
+    def add(name: str, factory) -> None:
+        base, k = name, 2
+        while name in factories:
+            name, k = f"{base}_{k}", k + 1
+        factories[name] = factory
+
     if paths:
-        runs = [Path(p) for p in paths]
-        for r in runs:
-            run = read_run(r)
+        for item in _group_agent_paths(paths):
+            if isinstance(item, tuple):
+                zip_path, pkl = item
+                name = zip_path.parent.name if zip_path.stem == "model" else zip_path.stem
+                load_sb3_model(zip_path, pkl, name, system, config)  # fail early: bad file or wrong spaces
+                add(name, lambda env, z=zip_path, p=pkl, n=name: load_sb3_model(z, p, n))
+                continue
+            run = read_run(item)
             if run["system"] != system.name:
-                raise ValueError(f"agent {str(r)!r} was trained on {run['system']}, not {system.name}")
+                raise ValueError(f"agent {str(item)!r} was trained on {run['system']}, not {system.name}")
+            add(run.get("name", item.name), lambda env, r=item: load_agent(r, config))
     elif shipped:
-        runs = shipped_runs(system.name, config)
-    else:
-        runs = []
-    factories = {}
-    for r in runs:
-        name = read_run(r).get("name", r.name)
-        factories[name] = lambda env, r=r: load_agent(r, config)
+        for r in shipped_runs(system.name, config):
+            add(read_run(r).get("name", r.name), lambda env, r=r: load_agent(r, config))
     return factories
+
+
+def _group_agent_paths(paths: list[str]) -> list:
+    """Run folders as Paths; ``model.zip [vecnormalize.pkl]`` as (zip, pkl or None) tuples."""
+    out: list = []
+    for raw in paths:
+        p = Path(raw)
+        if p.suffix == ".pkl":
+            if not out or not isinstance(out[-1], tuple) or out[-1][1] is not None:
+                raise ValueError(f"{raw!r}: a VecNormalize .pkl must follow the SB3 .zip it belongs to")
+            out[-1] = (out[-1][0], p)
+        elif p.suffix == ".zip":
+            out.append((p, None))
+        elif p.is_dir():
+            out.append(p)
+        else:
+            raise ValueError(f"agent {raw!r} is neither a run folder (with run.yaml) nor an SB3 .zip")
+    return out

@@ -205,7 +205,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     levels = reference_levels(system, config, eval_episodes)
     _write_curve(out, curve.points, levels, system, kind)
     _write_run_yaml(out, dict(
-        name=name or kind,
+        name=name or kind, env_id=system.env_id,
         system=system.name, multiagent=multiagent, algo=algo, config=config, timesteps=timesteps,
         trained_timesteps=int(model.num_timesteps), seed=seed, n_envs=n_envs, norm_obs=norm_obs,
         norm_reward=norm_reward, env_options=env_options, hyperparameters=hp,

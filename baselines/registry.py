@@ -8,6 +8,8 @@ listing policies stays cheap and cvxpy is only loaded when a solver runs)::
         ...
     }
     PAPER_SOLVER = "sca"          # the row agents are normalised against
+    BEST_KNOWN = "bisection_optimum"  # the strongest reference (a name, or names in order of
+                                      # preference): the leaderboard's "gap to best known"
     KEY_METRICS = ("range_std_max_m", ...)   # metrics shown in the leaderboard
     # optional: def native_score(params, instance, decision) -> Evaluation  (the solver's own
     #           Decision scored natively; the leaderboard adds a 'native objective' column)
@@ -51,5 +53,5 @@ class PolicySpec:
 
 
 def system_baselines(system: str):
-    """The ``baselines.<system>`` module (POLICIES, PAPER_SOLVER, KEY_METRICS)."""
+    """The ``baselines.<system>`` module (POLICIES, PAPER_SOLVER, BEST_KNOWN, KEY_METRICS)."""
     return importlib.import_module(f"baselines.{system}")

@@ -26,6 +26,7 @@ POLICIES = {
 }
 
 PAPER_SOLVER = "algorithm3"
+BEST_KNOWN = "reference"  # joint power-time reference (leaderboard "gap to best known")
 
 KEY_METRICS = ("efficiency_sum", "efficiency_min", "jain_fairness", "users_served_frac", "energy_used_frac_mean",
                "interference_margin_db_max", "de_rel_error")

@@ -16,6 +16,7 @@ POLICIES = {
                                  description="communication-only least powers meeting C1"),
 }
 PAPER_SOLVER = "sca"
+BEST_KNOWN = "bisection_optimum"  # global optimum (leaderboard "gap to best known")
 KEY_METRICS = ("range_std_max_m", "range_std_mean_m", "comm_sinr_min_db", "total_power_w")
 LEADERBOARD_NOTE = ("objective = -max_b range STD [m] (larger is better); infeasible = a UE below the "
                     "downlink SINR threshold.")

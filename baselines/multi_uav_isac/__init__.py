@@ -24,6 +24,7 @@ POLICIES = {
 }
 
 PAPER_SOLVER = "aibot"
+BEST_KNOWN = ("exhaustive", "local_search")  # leaderboard "gap to best known": first that ran
 
 KEY_METRICS = ("sum_rate_bps", "rate_term", "sensing_term", "rho_min_achieved", "crb_noncoop_range_m2",
                "sense_power_frac", "idle_bs")

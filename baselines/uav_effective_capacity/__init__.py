@@ -30,6 +30,7 @@ POLICIES = {
                             description="LoS comm-only placement (ignores sensing) + Alg. 3'"),
 }
 PAPER_SOLVER = "ao"
+BEST_KNOWN = "ergodic"  # ergodic placement grid (leaderboard "gap to best known")
 KEY_METRICS = ("ec_sum", "ec_min", "sinr_db_mean", "beam_gain_ratio_min", "sensing_power_mean")
 LEADERBOARD_NOTE = ("objective = weighted sum effective capacity [bit/s/Hz] per slot through the env's "
                     "decoder (encode_action projection); 'native objective' = evaluate() of the solver's "

@@ -33,10 +33,11 @@ def test_every_registered_id_builds_from_small_config(name):
     assert "instance" in info and info["slot"] == 0
 
 
-def test_leaderboard_statistics_come_from_evaluate():
-    """The leaderboard's mean objective equals the mean of the env infos' objectives."""
+def test_leaderboard_statistics_come_from_evaluate(tmp_path):
+    """The leaderboard's mean score/objective equal the means over the env's rewards/infos."""
     system = get_system("device_free_localization")
-    rows = run_leaderboard(system, "small", episodes=2, only=["initial_condition"], progress=False)
+    rows = run_leaderboard(system, "small", episodes=2, only=["initial_condition"], progress=False,
+                           reference_dir=tmp_path)
     _, _, records = summarise(system, rows)
     env = make_env(system, "small")
     from baselines.policy import SolverPolicy
@@ -44,7 +45,8 @@ def test_leaderboard_statistics_come_from_evaluate():
 
     res = run_policy(env, SolverPolicy(initial_condition.solve, env), eval_seeds(2))
     ic = next(r for r in records if r["policy"] == "initial_condition")
-    assert ic["objective_mean"] == pytest.approx(np.mean([r.objective for r in res]), rel=1e-12)
+    assert ic["objective"] == pytest.approx(np.mean([r.objective for r in res]), rel=1e-12)
+    assert ic["score"] == pytest.approx(np.mean([r.reward / r.steps for r in res]), rel=1e-12)
     # the paper solver is not in this run, so there is no normalised score
     rand = next(r for r in records if r["policy"] == "random")
-    assert np.isnan(rand["normalised_score"])
+    assert np.isnan(rand["normalised"])

@@ -94,3 +94,23 @@ def test_random_policy_is_seeded():
     b.reset(seed=7)
     np.testing.assert_array_equal(a.act(None, {}), b.act(None, {}))
     assert env.action_space.contains(a.act(None, {}))
+
+
+def test_random_policy_streams_are_seeded_from_seed_and_stream():
+    env = ToyEnv()
+    space = gym.spaces.Box(-1, 1, (5,), np.float32)
+    env.action_space = space
+
+    def actions(stream, seed, n=3):
+        pol = RandomPolicy(env, stream=stream)
+        pol.reset(seed=seed)
+        return np.array([pol.act(None, {}) for _ in range(n)])
+
+    np.testing.assert_array_equal(actions(2, 11), actions(2, 11))
+    assert not np.array_equal(actions(0, 11), actions(1, 11))  # streams differ
+    assert not np.array_equal(actions(0, 11), actions(0, 12))  # seeds differ
+    expected = np.random.default_rng([11, 2]).uniform(space.low, space.high).astype(np.float32)
+    np.testing.assert_array_equal(actions(2, 11, 1)[0], expected)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match="stream"):
+            RandomPolicy(env, stream=bad)
