@@ -154,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_training_cli(sub)
+    from agents.fuzz import add_cli as add_fuzz_cli
+
+    add_fuzz_cli(sub)
     return p
 
 
