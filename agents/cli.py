@@ -54,8 +54,8 @@ def _systems_arg(name: str | None) -> list[str]:
     return [name]
 
 
-def _check_solver_names(system_arg: str | None, only: list[str] | None) -> None:
-    """``--only``: every name must be a registered solver of a selected system (or ``random``)."""
+def _check_solver_names(system_arg: str | None, only: list[str] | None, option: str = "--only") -> None:
+    """``--only`` / ``--skip``: every name must be a registered solver of a selected system (or ``random``)."""
     if not only:
         return
     from baselines.registry import system_baselines
@@ -65,7 +65,7 @@ def _check_solver_names(system_arg: str | None, only: list[str] | None) -> None:
     unknown = [n for n in only if n not in valid]
     if unknown:
         listing = "; ".join(f"{s}: {', '.join(names)}" for s, names in known.items())
-        raise ValueError(f"--only: unknown solver(s) {unknown}; known solvers: {listing}")
+        raise ValueError(f"{option}: unknown solver(s) {unknown}; known solvers: {listing}")
 
 
 def cmd_leaderboard(args) -> int:
@@ -172,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "leaderboard":
             _check_solver_names(args.system, args.only)
+        elif args.command == "perf":
+            _check_solver_names(args.system, args.skip, "--skip")
         return int(args.func(args) or 0)
     except (ValueError, TypeError, OSError, yaml.YAMLError) as exc:
         if os.environ.get("ISAC_DEBUG"):

@@ -167,6 +167,9 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
         require_int(name, value, minimum=1)
     if eval_every is not None:
         require_int("eval_every", eval_every, minimum=1)
+    from agents.evaluation import make_env
+
+    make_env(system, config, **dict(env_options or {})).close()  # config and --env errors before any folder is made
     torch.set_num_threads(1)
     name = overrides.pop("name", None)
     hp = {**TRAIN_DEFAULTS.get(system.name, {}), **overrides}

@@ -222,13 +222,13 @@ def config_path(system: str, config: str | Path) -> Path:
         raise ConfigError("config must be a config name (e.g. 'small') or a path to a .yaml file, got ''",
                           path=str(config))
     p = Path(config)
-    if p.suffix in (".yaml", ".yml") or p.exists():
+    candidate = CONFIG_DIR / system / f"{config}.yaml"
+    if p.suffix in (".yaml", ".yml") or p.is_file() or (p.is_dir() and not candidate.is_file()):
         if not p.exists():
             raise ConfigError(f"config file {str(p)!r} does not exist", path=p)
         if p.is_dir():
             raise ConfigError(f"config {str(p)!r} is a directory, not a YAML file", path=p)
         return p
-    candidate = CONFIG_DIR / system / f"{config}.yaml"
     if not candidate.is_file():
         names = sorted(x.stem for x in (CONFIG_DIR / system).glob("*.yaml"))
         raise ConfigError(f"unknown config {str(config)!r} for {system}; available: {names} or a .yaml path",

@@ -56,6 +56,7 @@ def test_leaderboard_bad_config(bad_configs, capsys, name, needle):
     (["leaderboard", "--episodes", "0"], ["--episodes"]),
     (["figures", "device_free_localization", "--workers", "0"], ["--workers"]),
     (["report", "--episodes", "0"], ["--episodes"]),
+    (["perf", "--system", "device_free_localization", "--skip", "sca", "nope"], ["--skip", "['nope']"]),
     (["nosuchcommand"], ["invalid choice"]),
     (["leaderboard", "--system", "nope"], ["unknown system 'nope'"]),
     (["leaderboard", "--system", "device_free_localization", "--only", "nonexistent_solver"],
@@ -92,3 +93,14 @@ def test_library_guards():
         train("device_free_localization", eval_episodes=0)
     with pytest.raises(ValueError, match="n_envs"):
         train("device_free_localization", n_envs=0)
+
+
+def test_train_bad_config_makes_no_folder(tmp_path, capsys):
+    out = tmp_path / "run"
+    code, err = _run(["train", "--system", "device_free_localization", "--config", str(tmp_path / "nope.yaml"),
+                      "--out", str(out), "--no-progress"], capsys)
+    _assert_one_line(code, err, "nope.yaml", "does not exist")
+    code, err = _run(["train", "--system", "device_free_localization", "--env", "no_such_field=1",
+                      "--out", str(out), "--no-progress"], capsys)
+    _assert_one_line(code, err, "no_such_field")
+    assert not out.exists()

@@ -156,3 +156,15 @@ def test_gym_make_config_errors(tmp_path):
     for config in ("", tmp_path / "x.yaml", tag):
         with pytest.raises(ConfigError):
             gym.make("isac_envs/DeviceFreeLocalization-v0", config=config)
+
+
+def test_named_config_wins_over_a_directory_of_that_name(tmp_path, monkeypatch):
+    """A folder called ``small`` in the working directory does not hide the built-in config."""
+    from isac_envs.core import config_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "small").mkdir()
+    assert config_path("device_free_localization", "small").name == "small.yaml"
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(ConfigError, match="directory"):
+        config_path("device_free_localization", "mine")
