@@ -81,6 +81,13 @@ def _is_finite(value: Any) -> bool:
         return False
 
 
+def _is_nan(value: Any) -> bool:
+    try:
+        return math.isnan(value)
+    except OverflowError:  # a huge int is not NaN
+        return False
+
+
 def require_finite(name: str, value: Any) -> None:
     """Raise ValueError unless ``value`` is a finite real number (bools and strings rejected)."""
     if not _is_real(value) or not _is_finite(value):
@@ -92,7 +99,7 @@ def require_real(name: str, value: Any, allow_inf: bool = False) -> None:
 
     bools, strings and None are rejected even though ``float("1.0")``/``float(True)`` would work.
     """
-    if not _is_real(value) or math.isnan(value) or (not allow_inf and not _is_finite(value)):
+    if not _is_real(value) or _is_nan(value) or (not allow_inf and not _is_finite(value)):
         _fail(name, value, "a real number" + ("" if allow_inf else " (finite)"))
 
 
@@ -146,8 +153,9 @@ def require_array_size(what: str, shape: tuple[int, ...], limit: int = MAX_ARRAY
     """Raise ValueError if an array of ``shape`` (named by the fields that size it) would exceed ``limit`` elements."""
     n = math.prod(int(s) for s in shape)
     if n > limit:
+        count = f"{n:.3g}" if n < 10**300 else "over 1e300"
         raise ValueError(f"{what} would need an array of shape {tuple(int(s) for s in shape)} "
-                         f"({n:.3g} elements, limit {limit:.0e}); reduce these sizes")
+                         f"({count} elements, limit {limit:.0e}); reduce these sizes")
 
 
 # --------------------------------------------------------------------------- params

@@ -92,6 +92,11 @@ def test_require_helpers():
         require_real("x", float("inf"))
     with pytest.raises(ValueError, match="x"):  # 10**400 overflows a float: not an OverflowError
         require_finite("x", 10**400)
+    with pytest.raises(ValueError, match="x"):
+        require_real("x", 10**400)
+    require_real("x", 10**400, allow_inf=True)
+    with pytest.raises(ValueError, match="over 1e300"):
+        require_array_size("n", (10**200, 10**200))
     require_int_in_range("n", 5, 1, 10)
     for bad in (0, 11, 5.0, True, "5"):
         with pytest.raises(ValueError, match=r"n must be an integer in \[1, 10\]"):
