@@ -10,14 +10,62 @@ from pathlib import Path
 from isac_envs import SYSTEMS, available_systems
 
 
+# --------------------------------------------------------------------------- argument checks
+def positive_int(text: str) -> int:
+    """argparse ``type=``: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
+    return value
+
+
+def nonnegative_int(text: str) -> int:
+    """argparse ``type=``: an integer >= 0 (seeds, seed offsets)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line ``isac: error: ...`` (exit 2), sub-commands included."""
+
+    def error(self, message: str):
+        self.exit(2, f"isac: error: {_one_line(message)} (see '{self.prog} --help')\n")
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
 def _systems_arg(name: str | None) -> list[str]:
     if name is None:
         return available_systems()
     if name not in SYSTEMS:
-        raise SystemExit(f"isac: unknown system {name!r}; choose from {list(SYSTEMS)}")
+        raise ValueError(f"unknown system {name!r}; choose from {list(SYSTEMS)}")
     if name not in available_systems():
-        raise SystemExit(f"isac: system {name!r} is not built yet (available: {available_systems()})")
+        raise ValueError(f"system {name!r} is not built yet (available: {available_systems()})")
     return [name]
+
+
+def _check_solver_names(system_arg: str | None, only: list[str] | None, option: str = "--only") -> None:
+    """``--only`` / ``--skip``: every name must be a registered solver of a selected system (or ``random``)."""
+    if not only:
+        return
+    from baselines.registry import system_baselines
+
+    known = {name: list(system_baselines(name).POLICIES) for name in _systems_arg(system_arg)}
+    valid = {"random"}.union(*known.values())
+    unknown = [n for n in only if n not in valid]
+    if unknown:
+        listing = "; ".join(f"{s}: {', '.join(names)}" for s, names in known.items())
+        raise ValueError(f"{option}: unknown solver(s) {unknown}; known solvers: {listing}")
 
 
 def cmd_leaderboard(args) -> int:
@@ -85,14 +133,14 @@ def cmd_perf(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="isac", description="isac-envs: ISAC RL environments and optimisation baselines")
+    p = _Parser(prog="isac", description="isac-envs: ISAC RL environments and optimisation baselines")
     sub = p.add_subparsers(dest="command", required=True)
 
     lb = sub.add_parser("leaderboard", help="all policies of a system on the same seeded evaluation instances")
     lb.add_argument("--system", help="one system (default: every built system)")
     lb.add_argument("--config", default="small", help="small | paper | path to a YAML of Params fields")
-    lb.add_argument("--episodes", type=int, default=10, help="evaluation episodes (test seeds)")
-    lb.add_argument("--seed", type=int, default=0, help="offset into the evaluation seed range")
+    lb.add_argument("--episodes", type=positive_int, default=10, help="evaluation episodes (test seeds)")
+    lb.add_argument("--seed", type=nonnegative_int, default=0, help="offset into the evaluation seed range")
     lb.add_argument("--only", nargs="+", help="only these solvers (random is always run)")
     lb.add_argument("--agents", nargs="*", default=None,
                     help="agents: `isac train` run folders and/or SB3 .zip files, each .zip optionally followed by "
@@ -117,13 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("system", choices=list(SYSTEMS))
     fg.add_argument("--out", default="results/figures")
     fg.add_argument("--quick", action="store_true", help="fewer seeds")
-    fg.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes")
+    fg.add_argument("--workers", type=positive_int, default=min(2, os.cpu_count() or 1), help="parallel processes")
     fg.set_defaults(func=cmd_figures)
 
     pf = sub.add_parser("perf", help="median timings of model functions, env steps and solvers")
     pf.add_argument("--system")
     pf.add_argument("--config", default="paper")
-    pf.add_argument("--repeats", type=int, default=7)
+    pf.add_argument("--repeats", type=positive_int, default=7)
     pf.add_argument("--skip", nargs="*", default=None, help="solvers to skip")
     pf.add_argument("--out", default="results")
     pf.set_defaults(func=cmd_perf)
@@ -134,17 +182,31 @@ def build_parser() -> argparse.ArgumentParser:
         pass
     else:
         add_training_cli(sub)
+    from agents.fuzz import add_cli as add_fuzz_cli
+
+    add_fuzz_cli(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run one command; bad input (arguments, config files, options) -> one line on stderr, exit 2.
+
+    ``ISAC_DEBUG=1`` re-raises instead (full traceback). Errors that are not about the input
+    (a bug) keep their traceback.
+    """
+    import yaml
+
+    args = build_parser().parse_args(argv)  # argparse errors: _Parser.error, exit 2
     try:
+        if args.command == "leaderboard":
+            _check_solver_names(args.system, args.only)
+        elif args.command == "perf":
+            _check_solver_names(args.system, args.skip, "--skip")
         return int(args.func(args) or 0)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError, yaml.YAMLError) as exc:
         if os.environ.get("ISAC_DEBUG"):
             raise
-        print(f"isac: error: {exc}", file=sys.stderr)
+        print(f"isac: error: {_one_line(exc)}", file=sys.stderr)
         return 2
 
 

@@ -38,6 +38,9 @@ def _fmt(seconds: float) -> str:
 def perf_system(system: SystemInfo, config: str = "paper", repeats: int = 7, solver_instances: int = 5,
                 only: list[str] | None = None, skip: list[str] | None = None) -> list[list[str]]:
     """Rows (system, operation, median time, rate) for one system."""
+    from isac_envs.core import require_int
+
+    require_int("repeats", repeats, minimum=1)
     model = system.model
     env = make_env(system, config)
     params = env.unwrapped.params

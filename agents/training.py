@@ -161,8 +161,15 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
         raise ValueError(f"algo must be 'ppo' or 'sac', got {algo!r}")
     if multiagent and algo != "ppo":
         raise ValueError("multi-agent training is parameter-sharing PPO (--algo ppo)")
-    if timesteps < 1:
-        raise ValueError(f"timesteps must be >= 1, got {timesteps}")
+    from isac_envs.core import require_int
+
+    for name, value in (("timesteps", timesteps), ("n_envs", n_envs), ("eval_episodes", eval_episodes)):
+        require_int(name, value, minimum=1)
+    if eval_every is not None:
+        require_int("eval_every", eval_every, minimum=1)
+    from agents.evaluation import make_env
+
+    make_env(system, config, **dict(env_options or {})).close()  # config and --env errors before any folder is made
     torch.set_num_threads(1)
     name = overrides.pop("name", None)
     hp = {**TRAIN_DEFAULTS.get(system.name, {}), **overrides}
@@ -299,7 +306,11 @@ def _parse_env_options(items: list[str] | None) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise ValueError(f"--env takes KEY=VALUE, got {item!r}")
-        out[key] = yaml.safe_load(value)
+        try:
+            out[key] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(getattr(exc, "problem", None) or exc).split())
+            raise ValueError(f"--env {item!r}: the value is not valid YAML ({problem})") from None
     return out
 
 
@@ -323,17 +334,19 @@ def cmd_report(args) -> int:
 
 
 def add_cli(sub) -> None:
+    from agents.cli import nonnegative_int, positive_int
+
     tr = sub.add_parser("train", help="train PPO/SAC (or multi-agent PPO) on a system")
     tr.add_argument("--system", required=True)
     tr.add_argument("--multiagent", action="store_true", help="parameter-sharing PPO on the PettingZoo env")
     tr.add_argument("--algo", default="ppo", choices=["ppo", "sac"])
     tr.add_argument("--config", default="small")
-    tr.add_argument("--timesteps", type=int, default=50_000)
-    tr.add_argument("--seed", type=int, default=0)
+    tr.add_argument("--timesteps", type=positive_int, default=50_000)
+    tr.add_argument("--seed", type=nonnegative_int, default=0)
     tr.add_argument("--out", default=None, help="run folder (default runs/<system>_<algo>_<config>_s<seed>)")
-    tr.add_argument("--n-envs", type=int, default=4)
-    tr.add_argument("--eval-every", type=int, default=None, help="timesteps between validation evaluations")
-    tr.add_argument("--eval-episodes", type=int, default=5)
+    tr.add_argument("--n-envs", type=positive_int, default=4)
+    tr.add_argument("--eval-every", type=positive_int, default=None, help="timesteps between validation evaluations")
+    tr.add_argument("--eval-episodes", type=positive_int, default=5)
     tr.add_argument("--no-norm-obs", action="store_true")
     tr.add_argument("--no-norm-reward", action="store_true")
     tr.add_argument("--no-progress", action="store_true")
@@ -343,7 +356,7 @@ def add_cli(sub) -> None:
 
     rp = sub.add_parser("report", help="write docs/results.md: leaderboards, learning curves, decision times")
     rp.add_argument("--out", default="docs/results.md")
-    rp.add_argument("--episodes", type=int, default=10)
+    rp.add_argument("--episodes", type=positive_int, default=10)
     rp.add_argument("--config", default="small")
     rp.add_argument("--system", nargs="*", default=None)
     rp.set_defaults(func=cmd_report)

@@ -44,5 +44,19 @@ class ISACEnv(gym.Env):
             inst = sample(self.params, self.np_random)
         elif not isinstance(inst, self.instance_cls):
             raise TypeError(f"options['instance'] must be a {self.instance_cls.__name__}, got {type(inst).__name__}")
+        else:
+            validate = self._instance_validator()
+            if validate is not None:  # shapes against self.params, finiteness (ValueError naming the field)
+                validate(self.params, inst)
         self.instance = inst
         return inst
+
+    def _instance_validator(self):
+        """``isac_envs.<system>.model.validate_instance`` (contract 1), or None if the system has none."""
+        import importlib
+
+        try:
+            model = importlib.import_module(f"isac_envs.{self.system}.model")
+        except ImportError:
+            return None
+        return getattr(model, "validate_instance", None)

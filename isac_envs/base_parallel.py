@@ -83,12 +83,28 @@ class TeamParallelEnv(ParallelEnv):
     def reset(self, seed: int | None = None, options: dict | None = None):
         # only "instance" is meaningful; other keys are ignored (PettingZoo's API test passes arbitrary ones)
         opts = {"instance": options["instance"]} if options and options.get("instance") is not None else None
+        self._state, self.agents = None, []  # a failed reset leaves no episode to step
         self._state, info = self._env.reset(seed=seed, options=opts)
         self.agents = list(self.possible_agents)
         self.on_reset()
         return self.observations(), {a: info for a in self.agents}
 
     def step(self, actions: dict[str, Any]):
+        """One team step: ``actions`` maps every live agent to its action (exactly those keys).
+
+        RuntimeError before ``reset()`` and once the episode has ended (every agent done): the env
+        does not advance. ValueError for a missing or unknown agent key, and TypeError/ValueError
+        (from ``check_action``) for an action that is None, complex, wrongly shaped or non-finite.
+        """
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        if not self.agents:
+            raise RuntimeError("the episode has ended (every agent is done); call reset() before step()")
+        if not isinstance(actions, dict):
+            raise TypeError(f"actions must be a dict {{agent: action}}, got {type(actions).__name__}")
+        unknown = [a for a in actions if a not in self.agents]
+        if unknown:
+            raise ValueError(f"actions for unknown agent(s) {unknown!r}; the agents are {self.agents}")
         missing = [a for a in self.agents if a not in actions]
         if missing:
             raise ValueError(f"actions missing for agent(s) {missing}")

@@ -7,7 +7,8 @@ the convex (P4), iterated until t converges.
 
 Implemented in the normalised variables tau = t / t0, u~_b = u_b / u0_b (an exact change of
 variables that keeps the DC surrogate well conditioned). The cvxpy problem is built once per
-process with DPP ``Parameter``s and re-solved cheaply.
+process with DPP ``Parameter``s and re-solved cheaply; every Parameter is set before each solve
+and the solver starts from scratch (``warm_start=False``), so the output depends only on the input.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def solve(params: Params, instance: Instance, eps: float = 1e-4, max_iter: int =
         try:
             with warnings.catch_warnings():  # "optimal_inaccurate": the accept/reject rules below check x
                 warnings.simplefilter("ignore", UserWarning)
-                p4.solve(solver=solver)
+                p4.solve(solver=solver, warm_start=False)  # fresh: no state from an earlier instance
         except Exception:  # cvxpy.error.SolverError and numerical failures: stop with the last iterate
             break
         if x_var.value is None:

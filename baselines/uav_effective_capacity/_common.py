@@ -1,10 +1,12 @@
 """Shared machinery of the uav_effective_capacity solvers: the per-position context (channels
 scaled to unit noise), SINR statistics vectorised over blocks, the WMMSE beam update and the
-(P7) SCA placement of Algorithm 4' (cvxpy, DPP, built once per user count and cached)."""
+(P7) SCA placement of Algorithm 4' (cvxpy, DPP, built once per user count and cached; every
+solve starts from scratch, so the output does not depend on what was solved before)."""
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -236,10 +238,27 @@ def beam_gain_poly(params: Params, Wbar: np.ndarray, rho_m2: float):
     return h, dh
 
 
-def p7_step(params: Params, instance, W, v, p_s, q_l, q_k, chi: float):
-    """One (P7) solve linearised at q_l with trust region around q_k; returns the new q or None."""
+def solve_fresh(prob) -> bool:
+    """Solve a cached DPP problem with CLARABEL from scratch; False on a solver error.
+
+    ``warm_start=False``: cvxpy would otherwise update the Clarabel object of the previous solve
+    (any earlier instance), so the same input could give different bits depending on what ran
+    before. Every Parameter is set by the caller before each solve. An "optimal_inaccurate"
+    status is accepted quietly: callers check the returned point with evaluate().
+    """
     import cvxpy as cp
 
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Solution may be inaccurate", category=UserWarning)
+            prob.solve(solver=cp.CLARABEL, warm_start=False)
+    except (cp.SolverError, ArithmeticError, ValueError):
+        return False
+    return True
+
+
+def p7_step(params: Params, instance, W, v, p_s, q_l, q_k, chi: float):
+    """One (P7) solve linearised at q_l with trust region around q_k; returns the new q or None."""
     K = params.num_users
     prob, qv, par = _p7_problem(K)
     s = _SCALE_M
@@ -267,9 +286,7 @@ def p7_step(params: Params, instance, W, v, p_s, q_l, q_k, chi: float):
     par["lo"].value, par["hi"].value = params.lo / s, params.hi / s
     par["qk"].value = np.asarray(q_k, float) / s
     par["chi"].value = chi / s**2
-    try:
-        prob.solve(solver=cp.CLARABEL)
-    except cp.SolverError:
+    if not solve_fresh(prob):
         return None
     if qv.value is None or prob.status not in ("optimal", "optimal_inaccurate"):
         return None

@@ -29,7 +29,26 @@ def _block_objective(ctx, N, D, theta, ln_phi, sum_rate):
     r = C.log_rates(N, D)
     if sum_rate:
         return -np.sum(ctx.alpha * r, axis=1)
-    return np.sum(ctx.alpha / theta * np.exp(-theta * r - ln_phi), axis=1)
+    with np.errstate(over="ignore"):  # a much worse candidate block: S = inf, and the safeguard rejects it
+        return np.sum(ctx.alpha / theta * np.exp(-theta * r - ln_phi), axis=1)
+
+
+#: A block whose largest MM weight is below e^-300 is rescaled (the GPI step is invariant to it).
+_LOG_WEIGHT_FLOOR = -300.0
+
+
+def _rescale_faint_blocks(c, r, theta, ln_phi, alpha):
+    """Step 2 weights c = alpha/ln2 e^(x - ln phi) with each faint block scaled so that its largest is alpha/ln2.
+
+    Steps 3-6 are invariant to a positive per-block factor of c (A, B, mu, kappa scale with it), but
+    at large theta a block far above the worst one gets weights that underflow (B0 = 0: singular).
+    """
+    log_w = -theta * r - ln_phi  # (L, K) = log of the normalised weights
+    m = log_w.max(axis=1, keepdims=True)
+    faint = m[:, 0] < _LOG_WEIGHT_FLOOR
+    if not faint.any():
+        return c
+    return np.where(faint[:, None], alpha / C.LN2 * np.exp(log_w - m), c)
 
 
 def _gpi_stage(ctx, W, v, p_s, theta, sum_rate: bool, max_iter: int = 300):
@@ -48,7 +67,7 @@ def _gpi_stage(ctx, W, v, p_s, theta, sum_rate: bool, max_iter: int = 300):
             J = float(np.sum(alpha * r.mean(axis=0)))
         else:
             ln_phi, J, wnorm = C.ec_terms(r, theta, alpha)
-            c = alpha / C.LN2 * wnorm  # step 2
+            c = _rescale_faint_blocks(alpha / C.LN2 * wnorm, r, theta, ln_phi, alpha)  # step 2
         trace.append(J)
         if t >= 5 and abs(J - trace[-2]) <= 1e-7 * max(1.0, abs(J)):  # step 8
             break
@@ -59,13 +78,21 @@ def _gpi_stage(ctx, W, v, p_s, theta, sum_rate: bool, max_iter: int = 300):
         Abar = A + (np.sum(cT * n, axis=1) / P_c)[:, None, None] * eye \
             + mu[:, None, None] * np.outer(a_t, a_t.conj())[None]
         B0 = B + (np.sum(cD * n, axis=1) / P_c + mu * g_c)[:, None, None] * eye
-        sol = np.linalg.solve(B0, np.concatenate([Abar @ W, ctx.hcols], axis=2))
+        sol = _solve_blocks(B0, np.concatenate([Abar @ W, ctx.hcols], axis=2))
         y, z = sol[:, :, :K], sol[:, :, K:]
         hy = np.einsum("lkm,lmk->lk", hc, y)
         hz = np.einsum("lkm,lmk->lk", hc, z)
         Wn = y + z * (cD * hy / (1.0 - cD * hz))[:, None, :]
         W, v, p_s = _safeguard(ctx, W, v, p_s, Wn, vn, theta, ln_phi, N, D, sum_rate)  # step 7
     return W, v, p_s, trace
+
+
+def _solve_blocks(B0, rhs):
+    """B0^-1 rhs per block; B0 is Hermitian PSD + a positive multiple of I (pseudo-inverse if it is singular)."""
+    try:
+        return np.linalg.solve(B0, rhs)
+    except np.linalg.LinAlgError:  # a degenerate block: keep the others exact
+        return np.linalg.pinv(B0, hermitian=True) @ rhs
 
 
 def _safeguard(ctx, W, v, p_s, Wn, vn, theta, ln_phi, N, D, sum_rate):

@@ -65,8 +65,6 @@ def _sdp_problem(M: int, K: int, weights: tuple):
 
 def sdp_beamforming(params: Params, instance, q, sca_iters: int = 3) -> Decision:
     """Per-block SCA of the SDP relaxation (a Python loop over blocks: cross-check only)."""
-    import cvxpy as cp
-
     ctx = C.make_ctx(params, instance, q)
     L, K, M = ctx.h.shape
     W0, v0, p0 = wmmse_design(params, instance, ctx.q)
@@ -85,9 +83,7 @@ def sdp_beamforming(params: Params, instance, q, sca_iters: int = 3) -> Decision
             for k in range(K):
                 I0 = float(np.real(np.trace(Hk[k] @ (Sig - Wl[k])))) + 1.0
                 Hh[k].value, Hs[k].value = Hk[k], Hk[k] / I0
-            try:
-                prob.solve(solver=cp.CLARABEL)
-            except cp.SolverError:
+            if not C.solve_fresh(prob):  # no warm start from an earlier block or instance
                 break
             if prob.status not in ("optimal", "optimal_inaccurate") or R.value is None:
                 break
