@@ -73,6 +73,14 @@ def training_throughput(system: str, n_envs: int, timesteps: int, native: bool, 
     system: an isac system name (its Gymnasium id on ``config``) or ``"cartpole"``.
     native: step the native vector env (``ValueError`` if the id has none) or one env per slot.
     """
+    m = measure_training(system, n_envs, timesteps, native, seed, config)
+    return m["steps"] / m["wall_s"]
+
+
+def measure_training(system: str, n_envs: int, timesteps: int, native: bool, seed: int = 0,
+                     config: str = "small") -> dict:
+    """``{"steps", "wall_s", "cpu_s"}`` of one PPO ``learn``; cpu_s (this process, torch on 1 thread)
+    is the load-robust measure on a shared machine."""
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.vec_env import VecNormalize
@@ -91,12 +99,11 @@ def training_throughput(system: str, n_envs: int, timesteps: int, native: bool, 
     kw = _ppo_kwargs(system, n_envs)
     venv = VecNormalize(venv, gamma=kw["gamma"], clip_obs=10.0)
     model = PPO("MlpPolicy", venv, seed=seed, device="cpu", verbose=0, **kw)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=timesteps)
-    seconds = time.perf_counter() - t0
-    steps = model.num_timesteps
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     venv.close()
-    return steps / seconds
+    return {"steps": int(model.num_timesteps), "wall_s": wall, "cpu_s": cpu}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,20 +113,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timesteps", type=int, default=16_384)
     ap.add_argument("--repeats", type=int, default=1)
     args = ap.parse_args(argv)
-    print("| system | n_envs | per-env env-steps/s | native env-steps/s | ratio |")
-    print("|---|---|---|---|---|")
+    print("env-steps/s of PPO learn (rollouts + updates): wall clock, and per CPU-second of this process")
+    print("| system | n_envs | per-env (wall) | native (wall) | per-env (CPU) | native (CPU) | native / per-env (CPU) |")
+    print("|---|---|---|---|---|---|---|")
     for system in args.system:
         for n in args.n_envs:
-            rates = {}
+            wall, cpu = {}, {}
             for native in (False, True):
                 try:
-                    rates[native] = float(np.median([training_throughput(system, n, args.timesteps, native)
-                                                     for _ in range(args.repeats)]))
+                    ms = [measure_training(system, n, args.timesteps, native) for _ in range(args.repeats)]
+                    wall[native] = float(np.median([m["steps"] / m["wall_s"] for m in ms]))
+                    cpu[native] = float(np.median([m["steps"] / m["cpu_s"] for m in ms]))
                 except ValueError as exc:  # no native vector env registered (yet)
-                    rates[native] = float("nan")
+                    wall[native] = cpu[native] = float("nan")
                     print(f"  ({system}: {exc})")
-            print(f"| {system} | {n} | {rates[False]:,.0f} | {rates[True]:,.0f} | {rates[True] / rates[False]:.2f} |",
-                  flush=True)
+            print(f"| {system} | {n} | {wall[False]:,.0f} | {wall[True]:,.0f} | {cpu[False]:,.0f} | {cpu[True]:,.0f} "
+                  f"| {cpu[True] / cpu[False]:.2f} |", flush=True)
     return 0
 
 
