@@ -1,5 +1,9 @@
 """``isac train``: SB3 PPO/SAC on a Gymnasium id, or parameter-sharing PPO on a PettingZoo env.
 
+SB3 steps the id's native vector env when it registers one (``agents.vec``; ``--vector``), and
+multi-agent PPO batches envs x agents over it with the system's batched hooks; ``--backend rllib``
+trains with Ray RLlib instead (``agents.rllib_backend``). See docs/scaling.md.
+
 Training draws every instance from the training seed range (``agents.seeds.TRAIN_SEEDS``);
 periodic evaluation uses the validation range; the leaderboard uses the test range.
 A run folder gets ``model.zip``, ``obs_norm.npz``, ``run.yaml``, ``curve.csv``,
@@ -246,6 +250,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     policy_kwargs = dict(net_arch=list(hp.get("net_arch", [64, 64])))
     # a rollout never exceeds the run (64 agents x 4 copies x 256 steps would be 65,536 agent-steps)
     hp["n_steps"] = min(int(hp.get("n_steps", 256)), -(-timesteps // venv.num_envs))
+    hp["batch_size"] = min(int(hp.get("batch_size", 256)), hp["n_steps"] * venv.num_envs)
     if algo == "ppo":
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=str(out / "tb"),
                     gamma=gamma, n_steps=int(hp.get("n_steps", 256)), batch_size=int(hp.get("batch_size", 256)),

@@ -132,3 +132,39 @@ def test_mappo_trains_at_64_agents(tmp_path):
     assert np.isfinite(run["final_validation_objective"])
     par = make_parallel_env(get_system(SYSTEM), "small", num_uavs=64)
     assert len(par.possible_agents) == 64
+
+
+def _params(run_dir):
+    from stable_baselines3 import PPO
+
+    return [p.detach().numpy().copy() for p in PPO.load(run_dir / "model.zip", device="cpu").policy.parameters()]
+
+
+@pytest.mark.slow
+def test_isac_train_through_a_native_vector_env_is_deterministic(monkeypatch, tmp_path):
+    from agents.trained import read_run
+    from agents.training import train
+
+    system = get_system("device_free_localization")
+    spec = gym.spec(system.env_id)
+    if spec.vector_entry_point is None:
+        monkeypatch.setattr(spec, "vector_entry_point", _sync_same_step(system.env_id))
+    kw = dict(config="small", timesteps=64, n_envs=2, seed=3, eval_every=64, eval_episodes=1, progress=False)
+    a, b = train(system.name, out=tmp_path / "a", **kw), train(system.name, out=tmp_path / "b", **kw)
+    assert read_run(a)["vector_env"] == "native"
+    for x, y in zip(_params(a), _params(b)):
+        np.testing.assert_array_equal(x, y)
+    assert (a / "curve.csv").read_text() == (b / "curve.csv").read_text()
+    c = train(system.name, out=tmp_path / "c", **{**kw, "seed": 4})
+    assert any(not np.array_equal(x, y) for x, y in zip(_params(a), _params(c)))
+
+
+def test_isac_train_multiagent_over_the_native_vector_env(native, tmp_path):
+    from agents.trained import load_agent, read_run
+    from agents.training import train
+
+    out = train(SYSTEM, multiagent=True, config="small", timesteps=48, n_envs=2, seed=0, eval_every=48,
+                eval_episodes=1, progress=False, env_options=dict(num_uavs=3), out=tmp_path / "ma")
+    run = read_run(out)
+    assert run["vector_env"] == "native-agents" and run["trained_timesteps"] >= 48
+    assert load_agent(out).multiagent
