@@ -14,7 +14,7 @@ fi
 [ -x "$venv/bin/python" ] || python -m venv "$venv"
 # the CPU build of PyTorch first (an unpinned torch would pull a multi-GB CUDA build)
 "$venv/bin/pip" install -q torch==2.13.0
-"$venv/bin/pip" install -q -e ".[rllib]"
+"$venv/bin/pip" install -q -e ".[rllib,test]"
 "$venv/bin/python" -c "import ray.rllib, gymnasium; print('ray', ray.__version__, 'gymnasium', gymnasium.__version__)"
 "$venv/bin/python" -m pytest -p no:cacheprovider tests/rllib
 echo "rllib CI step: $(( $(date +%s) - start )) s"
