@@ -135,7 +135,8 @@ def _native_multiagent_vec(system, config, n_envs, base, opts):
         return None
     agent = par.possible_agents[0]
     vec = AgentBatchVecEnv(venv, par.params, len(par.possible_agents), par.observation_space(agent),
-                           par.action_space(agent), batch_obs, batch_action, _ma_seed(base, n_envs))
+                           par.action_space(agent), batch_obs, batch_action, _ma_seed(base, n_envs),
+                           feedback=getattr(hooks, "batch_feedback", None))
     par.close()
     return vec, "native-agents"
 

@@ -83,6 +83,16 @@ def _final_info(infos: dict[str, Any], i: int) -> dict[str, Any]:
     return dict(item) if item is not None else {}
 
 
+def _feedback_keys(feedback: Callable) -> tuple[str, ...]:
+    """The info keys a ``batch_feedback(params, <keys...>, joint_action)`` hook reads."""
+    import inspect
+
+    names = list(inspect.signature(feedback).parameters)
+    if len(names) < 3 or names[0] != "params" or names[-1] != "joint_action":
+        raise ValueError(f"batch_feedback must be (params, <info keys...>, joint_action), got ({', '.join(names)})")
+    return tuple(names[1:-1])
+
+
 def _check_same_step(venv: VectorEnv) -> None:
     mode = autoreset_mode(venv)
     if mode != AutoresetMode.SAME_STEP:
@@ -197,30 +207,49 @@ class VectorEnvAdapter(_NativeVecBase):
 class AgentBatchVecEnv(_NativeVecBase):
     """Parameter-sharing multi-agent slots over a native vector env: slot ``b n + k`` = agent k of env b.
 
-    batch_obs: ``(params, (B, D)) -> (B, n, d)`` per-agent observations of the vector observation;
-    batch_action: ``(params, (B, n, a)) -> (B, A)`` the joint action of the per-agent actions
-    (contract 6 hooks of ``isac_envs/<system>/parallel.py``). Every agent gets the team reward
-    and the episode's end, as in the PettingZoo env.
+    batch_obs: ``(params, (B, D)[, previous]) -> (B, n, d)`` per-agent observations of the vector
+    observation; batch_action: ``(params, (B, n, a)) -> (B, A)`` the joint action of the per-agent
+    actions (contract 6 hooks of ``isac_envs/<system>/parallel.py``).
+    feedback: optional ``batch_feedback(params, <info keys...>, joint_action) -> previous`` for agents
+    whose local observation holds the previous slot's feedback (device_free_localization): its
+    parameters between ``params`` and ``joint_action`` name the vector env's info arrays it reads;
+    ``previous`` is zero at every episode start and passed to ``batch_obs(..., previous=...)``.
+    Every agent gets the team reward and the episode's end, as in the PettingZoo env.
     """
 
     def __init__(self, venv: VectorEnv, params, n_agents: int, agent_observation_space, agent_action_space,
                  batch_obs: Callable, batch_action: Callable,
-                 reset_seed: Callable[[int, int], int] | None = None):
+                 reset_seed: Callable[[int, int], int] | None = None, feedback: Callable | None = None):
         _check_same_step(venv)
         self.venv, self.params, self.n_agents = venv, params, int(n_agents)
-        self.batch_obs, self.batch_action = batch_obs, batch_action
+        self.batch_obs, self.batch_action, self.feedback = batch_obs, batch_action, feedback
+        self._feedback_keys = _feedback_keys(feedback) if feedback is not None else ()
+        self._previous: np.ndarray | None = None
         self._reset_seed = reset_seed
         self._resets = 0
         self._actions: np.ndarray | None = None
         super().__init__(venv.num_envs * self.n_agents, agent_observation_space, agent_action_space)
 
-    def _agent_obs(self, vec_obs: np.ndarray) -> np.ndarray:
-        per_agent = np.asarray(self.batch_obs(self.params, vec_obs), np.float32)
+    def _agent_obs(self, vec_obs: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+        extra = {} if self.feedback is None else {"previous": previous}
+        per_agent = np.asarray(self.batch_obs(self.params, vec_obs, **extra), np.float32)
         return per_agent.reshape(-1, *self.observation_space.shape)
+
+    def _step_feedback(self, infos: dict, joint: np.ndarray, ended: np.ndarray) -> np.ndarray:
+        """This step's feedback for every env (ended envs: from their terminal step's ``final_info``)."""
+        values = []
+        for key in self._feedback_keys:
+            v = np.array(infos[key], copy=True)
+            final = infos.get("final_info")
+            if len(ended) and isinstance(final, dict) and key in final:
+                v[ended] = np.asarray(final[key])[ended]
+            values.append(v)
+        return np.asarray(self.feedback(self.params, *values, joint))
 
     def reset(self) -> np.ndarray:
         obs, _ = self.venv.reset(**self._reset_kwargs())
         self.reset_infos = [{} for _ in range(self.num_envs)]
+        self._previous = None
         return self._agent_obs(obs)
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -231,15 +260,22 @@ class AgentBatchVecEnv(_NativeVecBase):
         joint = self.batch_action(self.params, np.clip(per_agent, -1.0, 1.0))
         obs, rewards, terminated, truncated, infos = self.venv.step(joint)
         n = self.n_agents
+        ended = np.flatnonzero(np.logical_or(terminated, truncated))
         dones = np.repeat(np.logical_or(terminated, truncated), n)
+        previous = None if self.feedback is None else self._step_feedback(infos, joint, ended)
         slot_infos: list[dict] = [{} for _ in range(self.num_envs)]
-        if dones.any():
-            ended = np.flatnonzero(np.logical_or(terminated, truncated))
+        if len(ended):
             final = np.stack([np.asarray(infos["final_obs"][b], np.float32) for b in ended])
-            final_agents = self._agent_obs(final).reshape(len(ended), n, *self.observation_space.shape)
+            final_prev = None if previous is None else previous[ended]
+            final_agents = self._agent_obs(final, final_prev).reshape(len(ended), n, *self.observation_space.shape)
             for j, b in enumerate(ended):
                 time_limit = bool(truncated[b] and not terminated[b])
                 for k in range(n):
                     slot_infos[b * n + k] = {"terminal_observation": final_agents[j, k],
                                              "TimeLimit.truncated": time_limit}
-        return self._agent_obs(obs), np.repeat(np.asarray(rewards, np.float32), n), dones, slot_infos
+            if previous is not None:
+                previous = previous.copy()
+                previous[ended] = 0.0  # a new episode starts without feedback
+        self._previous = previous
+        return (self._agent_obs(obs, previous), np.repeat(np.asarray(rewards, np.float32), n), dones,
+                slot_infos)
