@@ -301,7 +301,8 @@ def train_rllib(system_name: str, multiagent: bool = False, policies: str = "sha
 
     started_ray = False
     if not ray.is_initialized():
-        ray.init(address=address, **({"include_dashboard": False} | dict(ray_init or {})))
+        local = {} if address else {"include_dashboard": False}  # joining a cluster: its own settings
+        ray.init(address=address, **(local | dict(ray_init or {})))
         started_ray = True
     try:
         algo = ppo_config(system, settings, hp, agents, policies, num_env_runners, num_envs_per_env_runner,
