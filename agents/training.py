@@ -249,9 +249,9 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     gamma = float(hp.get("gamma", 0.99))
     venv = VecNormalize(venv, norm_obs=norm_obs, norm_reward=norm_reward, gamma=gamma, clip_obs=10.0)
     policy_kwargs = dict(net_arch=list(hp.get("net_arch", [64, 64])))
-    # a rollout never exceeds the run (64 agents x 4 copies x 256 steps would be 65,536 agent-steps)
-    hp["n_steps"] = min(int(hp.get("n_steps", 256)), -(-timesteps // venv.num_envs))
-    hp["batch_size"] = min(int(hp.get("batch_size", 256)), hp["n_steps"] * venv.num_envs)
+    if algo == "ppo":  # a rollout never exceeds the run (64 agents x 4 copies x 256 steps = 65,536 agent-steps)
+        hp["n_steps"] = min(int(hp.get("n_steps", 256)), -(-timesteps // venv.num_envs))
+        hp["batch_size"] = min(int(hp.get("batch_size", 256)), hp["n_steps"] * venv.num_envs)
     if algo == "ppo":
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=str(out / "tb"),
                     gamma=gamma, n_steps=int(hp.get("n_steps", 256)), batch_size=int(hp.get("batch_size", 256)),
