@@ -206,6 +206,10 @@ def load_agent(path: str | Path, config: str | None = None):
 
     path = Path(path)
     run = read_run(path)
+    if run.get("backend") == "rllib":  # exported RLlib policy: numpy forward pass, no Ray needed
+        from agents.rllib_backend import load_rllib_agent
+
+        return load_rllib_agent(path, config)
     algo = {"ppo": PPO, "sac": SAC}[run["algo"]]
     model = algo.load(path / "model.zip", device="cpu")
     norm = ObsNormaliser.load(path / "obs_norm.npz")

@@ -1,5 +1,9 @@
 """``isac train``: SB3 PPO/SAC on a Gymnasium id, or parameter-sharing PPO on a PettingZoo env.
 
+SB3 steps the id's native vector env when it registers one (``agents.vec``; ``--vector``), and
+multi-agent PPO batches envs x agents over it with the system's batched hooks; ``--backend rllib``
+trains with Ray RLlib instead (``agents.rllib_backend``). See docs/scaling.md.
+
 Training draws every instance from the training seed range (``agents.seeds.TRAIN_SEEDS``);
 periodic evaluation uses the validation range; the leaderboard uses the test range.
 A run folder gets ``model.zip``, ``obs_norm.npz``, ``run.yaml``, ``curve.csv``,
@@ -56,19 +60,85 @@ def _ma_seed(base_seed: int, n_copies: int):
 
 def make_train_vec_env(system: SystemInfo, config: str, n_envs: int, seed: int, multiagent: bool,
                        env_options: dict | None = None):
+    """The SB3 VecEnv ``isac train`` steps (see :func:`build_train_vec_env`)."""
+    return build_train_vec_env(system, config, n_envs, seed, multiagent, env_options)[0]
+
+
+VECTOR_MODES = ("auto", "native", "per-env")
+
+
+def build_train_vec_env(system: SystemInfo, config: str, n_envs: int, seed: int, multiagent: bool,
+                        env_options: dict | None = None, vector: str = "auto"):
+    """(SB3 VecEnv, kind): the native vector env when the id registers one, else one env per slot.
+
+    vector: "auto" (native when available), "native" (required: error otherwise) or "per-env"
+    (today's DummyVecEnv / PettingZoo copies). kind is "native", "native-agents" (multi-agent over
+    the native vector env and the system's batched hooks), "per-env" or "pettingzoo".
+    Env ``i``'s first episode uses the same training seed on every path.
+    """
+    if vector not in VECTOR_MODES:
+        raise ValueError(f"vector must be one of {VECTOR_MODES}, got {vector!r}")
+    base = seed * 100_003  # distinct seed streams per training seed
+    opts = dict(env_options or {})
+    if vector != "per-env":
+        built = (_native_multiagent_vec(system, config, n_envs, base, opts) if multiagent
+                 else _native_single_vec(system, config, n_envs, base, opts))
+        if built is not None:
+            return built
+        if vector == "native":
+            raise ValueError(f"vector='native': {system.env_id} has no SAME_STEP native vector env"
+                             + (" and batched multi-agent hooks" if multiagent else ""))
+    return _per_env_vec(system, config, n_envs, base, multiagent, opts)
+
+
+def _per_env_vec(system, config, n_envs, base, multiagent, opts):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     from agents.evaluation import make_env
     from agents.trained import make_parallel_env
 
-    base = seed * 100_003  # distinct seed streams per training seed
-    opts = dict(env_options or {})
     if multiagent:
         from agents.multiagent import ParallelEnvVec
 
-        return ParallelEnvVec([lambda: make_parallel_env(system, config, **opts)] * n_envs, _ma_seed(base, n_envs))
+        fns = [lambda: make_parallel_env(system, config, **opts)] * n_envs
+        return ParallelEnvVec(fns, _ma_seed(base, n_envs)), "pettingzoo"
     fns = [lambda i=i: TrainSeedWrapper(make_env(system, config, **opts), i, n_envs, base) for i in range(n_envs)]
-    return DummyVecEnv(fns)
+    return DummyVecEnv(fns), "per-env"
+
+
+def _native_single_vec(system, config, n_envs, base, opts):
+    from agents.vec import VectorEnvAdapter, native_vector_env
+
+    venv = native_vector_env(system.env_id, n_envs, config=config, **opts)
+    if venv is None:
+        return None
+    # training stream i, k-th explicit reset: the seed TrainSeedWrapper would draw
+    return VectorEnvAdapter(venv, _ma_seed(base, n_envs), keep_info=False), "native"
+
+
+def _native_multiagent_vec(system, config, n_envs, base, opts):
+    import importlib
+
+    from agents.trained import make_parallel_env
+    from agents.vec import AgentBatchVecEnv, has_vector_entry_point, native_vector_env
+
+    par = make_parallel_env(system, config, **opts)
+    hooks = importlib.import_module(type(par).__module__)
+    batch_obs = getattr(hooks, "batch_agent_observations", None)
+    batch_action = getattr(hooks, "batch_joint_action", None)
+    if batch_obs is None or batch_action is None or not has_vector_entry_point(system.env_id):
+        par.close()
+        return None
+    venv = native_vector_env(system.env_id, n_envs, config=config, **opts)
+    if venv is None:
+        par.close()
+        return None
+    agent = par.possible_agents[0]
+    vec = AgentBatchVecEnv(venv, par.params, len(par.possible_agents), par.observation_space(agent),
+                           par.action_space(agent), batch_obs, batch_action, _ma_seed(base, n_envs),
+                           feedback=getattr(hooks, "batch_feedback", None))
+    par.close()
+    return vec, "native-agents"
 
 
 class CurveCallback:
@@ -106,18 +176,18 @@ class CurveCallback:
         return score
 
 
-def validation_score(system, config, make_policy, episodes: int) -> float:
+def validation_score(system, config, make_policy, episodes: int, env_options: dict | None = None) -> float:
     """Mean objective of ``make_policy(env)`` on the validation seeds (the policy acts in ``env``)."""
     from agents.evaluation import make_env, run_policy
 
-    env = make_env(system, config)
+    env = make_env(system, config, **(env_options or {}))
     res = run_policy(env, make_policy(env), validation_seeds(episodes), system.episode_objective)
     env.close()
     return float(np.mean([r.objective for r in res]))
 
 
-def reference_levels(system, config, episodes: int) -> dict[str, float]:
-    """The paper solver's and the random policy's validation levels (for the curve)."""
+def reference_levels(system, config, episodes: int, env_options: dict | None = None) -> dict[str, float]:
+    """The paper solver's and the random policy's validation levels (for the curve), on the trained env."""
     from baselines.policy import RandomPolicy, SolverPolicy
 
     spec = system.baselines.POLICIES[system.baselines.PAPER_SOLVER]
@@ -125,8 +195,8 @@ def reference_levels(system, config, episodes: int) -> dict[str, float]:
     def solver(env):  # encode_action may depend on the env's state: the policy must act in `env`
         return SolverPolicy(spec.load(), env, replan=spec.load_replan(), **spec.options)
 
-    return {system.baselines.PAPER_SOLVER: validation_score(system, config, solver, episodes),
-            "random": validation_score(system, config, RandomPolicy, episodes)}
+    return {system.baselines.PAPER_SOLVER: validation_score(system, config, solver, episodes, env_options),
+            "random": validation_score(system, config, RandomPolicy, episodes, env_options)}
 
 
 def _policy_factory(system, config, multiagent, env_options):
@@ -146,9 +216,13 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
           timesteps: int = 50_000, seed: int = 0, out: str | Path | None = None, n_envs: int = 4,
           eval_every: int | None = None, eval_episodes: int = 5, norm_obs: bool = True,
           norm_reward: bool = True, progress: bool = True, command: str | None = None,
-          env_options: dict[str, Any] | None = None,
+          env_options: dict[str, Any] | None = None, vector: str = "auto",
           **overrides: Any) -> Path:
-    """Train one agent and write its run folder; returns the folder."""
+    """Train one agent and write its run folder; returns the folder.
+
+    vector: "auto" steps SB3 through the id's native vector env when it registers one (else one
+    env per slot), "native" requires it, "per-env" forces the one-env-per-slot path.
+    """
     import torch
     from stable_baselines3 import PPO, SAC
     from stable_baselines3.common.callbacks import CallbackList, CheckpointCallback
@@ -178,10 +252,13 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     out.mkdir(parents=True, exist_ok=True)
 
     env_options = dict(env_options or {})
-    venv = make_train_vec_env(system, config, n_envs, seed, multiagent, env_options)
+    venv, vec_kind = build_train_vec_env(system, config, n_envs, seed, multiagent, env_options, vector)
     gamma = float(hp.get("gamma", 0.99))
     venv = VecNormalize(venv, norm_obs=norm_obs, norm_reward=norm_reward, gamma=gamma, clip_obs=10.0)
     policy_kwargs = dict(net_arch=list(hp.get("net_arch", [64, 64])))
+    if algo == "ppo":  # a rollout never exceeds the run (64 agents x 4 copies x 256 steps = 65,536 agent-steps)
+        hp["n_steps"] = min(int(hp.get("n_steps", 256)), -(-timesteps // venv.num_envs))
+        hp["batch_size"] = min(int(hp.get("batch_size", 256)), hp["n_steps"] * venv.num_envs)
     if algo == "ppo":
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=str(out / "tb"),
                     gamma=gamma, n_steps=int(hp.get("n_steps", 256)), batch_size=int(hp.get("batch_size", 256)),
@@ -209,7 +286,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     norm = ObsNormaliser.from_vecnormalize(venv)
     if norm is not None:
         norm.save(out / "obs_norm.npz")
-    levels = reference_levels(system, config, eval_episodes)
+    levels = reference_levels(system, config, eval_episodes, env_options)
     _write_curve(out, curve.points, levels, system, kind)
     _write_run_yaml(out, dict(
         name=name or kind, env_id=system.env_id,
@@ -217,6 +294,7 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
         trained_timesteps=int(model.num_timesteps), seed=seed, n_envs=n_envs, norm_obs=norm_obs,
         norm_reward=norm_reward, env_options=env_options, hyperparameters=hp,
         train_seconds=round(train_seconds, 1), final_validation_objective=final, reference_levels=levels,
+        vector_env=vec_kind,
         seed_ranges=dict(train=[TRAIN_SEEDS.start, TRAIN_SEEDS.stop]),
         command=command or "isac " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
         versions=_versions()))
@@ -315,11 +393,15 @@ def _parse_env_options(items: list[str] | None) -> dict[str, Any]:
 
 
 def cmd_train(args) -> int:
+    if args.backend == "rllib":
+        from agents.rllib_backend import cmd_train_rllib
+
+        return cmd_train_rllib(args)
     out = train(args.system, multiagent=args.multiagent, algo=args.algo, config=args.config,
                 timesteps=args.timesteps, seed=args.seed, out=args.out, n_envs=args.n_envs,
                 eval_every=args.eval_every, eval_episodes=args.eval_episodes,
                 norm_obs=not args.no_norm_obs, norm_reward=not args.no_norm_reward, progress=not args.no_progress,
-                env_options=_parse_env_options(args.env))
+                env_options=_parse_env_options(args.env), vector=args.vector)
     print(f"run written to {out}")
     print((out / "run.yaml").read_text())
     return 0
@@ -352,6 +434,17 @@ def add_cli(sub) -> None:
     tr.add_argument("--no-progress", action="store_true")
     tr.add_argument("--env", nargs="*", metavar="KEY=VALUE", default=None,
                     help="env keywords (env-only options such as observation=full, or Params overrides)")
+    # scaling (docs/scaling.md): native vector envs (SB3) and Ray RLlib
+    tr.add_argument("--vector", default="auto", choices=list(VECTOR_MODES),
+                    help="SB3: step the id's native vector env (auto: when registered) or one env per slot")
+    tr.add_argument("--backend", default="sb3", choices=["sb3", "rllib"],
+                    help="sb3 (default) or rllib: Ray RLlib PPO, pip install 'isac-envs[rllib]'")
+    tr.add_argument("--policies", default="shared", choices=["shared", "per-agent"],
+                    help="rllib --multiagent: one shared policy (parameter sharing) or one per agent")
+    tr.add_argument("--num-env-runners", type=int, default=1, help="rllib: env-runner actors (0: sample in the driver)")
+    tr.add_argument("--num-envs-per-env-runner", type=int, default=1, help="rllib: envs per env runner")
+    tr.add_argument("--address", default=None,
+                    help="rllib: Ray cluster to join (auto | ray://HOST:PORT); default: a local Ray instance")
     tr.set_defaults(func=cmd_train)
 
     rp = sub.add_parser("report", help="write docs/results.md: leaderboards, learning curves, decision times")
