@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from baselines.multi_uav_isac.power import link_model, power_kkt
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params
+from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
 
 def weighted_voronoi(params: Params, instance: Instance, weights=None) -> np.ndarray:
@@ -43,6 +43,7 @@ def _pool_sensing(params: Params, lm) -> np.ndarray:
 
 def solve(params: Params, instance: Instance, sensing: str = "pool") -> Decision:
     """Weighted Voronoi + water-filling; ``sensing`` "pool" (default) or "min" (C5 minimum only)."""
+    validate_instance(params, instance)
     if sensing not in ("pool", "min"):
         raise ValueError(f"sensing must be 'pool' or 'min', got {sensing!r}")
     assoc = weighted_voronoi(params, instance)

@@ -18,11 +18,8 @@ from isac_envs.core import (
     Evaluation,
     ParamsBase,
     check_action,
-    require_finite,
     require_in_range,
     require_int,
-    require_nonnegative,
-    require_positive,
 )
 from isac_envs.physics.arrays import crb_direction_cosine_rad2, crb_range_m2, upa_mrt_beam_gain
 from isac_envs.physics.units import SPEED_OF_LIGHT_MPS
@@ -30,14 +27,71 @@ from isac_envs.physics.units import SPEED_OF_LIGHT_MPS
 __all__ = [
     "Params", "Instance", "Decision", "sample_instance", "advance_instance", "evaluate",
     "decode_action", "encode_action", "observe", "obs_dim", "action_dim", "bs_layout",
-    "clip_box", "compute_gains", "rho_from_snr", "loads", "bandwidths_hz",
+    "clip_box", "compute_gains", "rho_from_snr", "loads", "bandwidths_hz", "validate_instance",
+    "INT_BOUNDS", "FLOAT_BOUNDS", "MAX_UAV_BS_PAIRS",
 ]
 
 
 # --------------------------------------------------------------------------- parameters
+#: Accepted range [lo, hi] of every integer field (sizes capped so that the model fits in memory).
+INT_BOUNDS: dict[str, tuple[int, int]] = {
+    "num_bs": (1, 1024), "num_uavs": (1, 4096), "num_slots": (1, 1_000_000), "num_hotspots": (1, 1024),
+    "upa_nx": (2, 256), "upa_ny": (2, 256),
+}
+#: (num_uavs + 1) * num_bs cap: the largest per-instance array, the (K+1, M, 3) directions, stays <= 1.3e7 floats.
+MAX_UAV_BS_PAIRS = 2**22
+#: Minimum height of the lowest UAV above the BS arrays [m] (keeps every UAV-BS distance >= 1 m).
+MIN_CLEARANCE_M = 1.0
+#: Accepted range (lo, hi, lo_open) of every float field, in the field's unit (spec Sec. 2). Physical
+#: reasoning: 100 MHz-1 THz carriers; noise PSD -220..-70 dBm/Hz; powers -60..90 dBm; a 10 m-1000 km
+#: area; UAVs below 100 km and at most 1000 m/s; radar cross-sections -60..40 dBsm; slots up to an hour.
+#: Inside these ranges every observation, reward and solver output is finite (tested).
+FLOAT_BOUNDS: dict[str, tuple[float, float, bool]] = {
+    "slot_duration_s": (0.0, 3600.0, True),
+    "carrier_freq_hz": (1e8, 1e12, False),
+    "noise_psd_w_per_hz": (1e-25, 1e-10, False),
+    "bandwidth_hz": (1e3, 1e11, False),
+    "p_min_w": (1e-9, 1e6, False),
+    "p_max_w": (1e-9, 1e6, False),
+    "p_total_w": (1e-9, 1e6, False),
+    "area_size_m": (10.0, 1e6, False),
+    "bs_height_m": (0.0, 1e4, False),
+    "uav_alt_min_m": (1.0, 1e5, False),
+    "uav_alt_max_m": (1.0, 1e5, False),
+    "rcs_coop_m2": (1e-6, 1e4, False),
+    "rcs_noncoop_m2": (1e-6, 1e4, False),
+    "sensing_time_s": (1e-9, 10.0, False),
+    "theta1": (0.0, 1.0, False),
+    "theta2": (0.0, 1e6, False),
+    "rate_unit_bps": (1.0, 1e12, False),
+    "varpi1_m2": (1e-12, 1e6, False),
+    "varpi2_rad2": (1e-12, 1e3, False),
+    "crb_floor_range_m2": (1e-12, 1e6, False),
+    "crb_floor_angle_rad2": (1e-12, 1e3, False),
+    "rho_min": (0.0, 1e18, False),          # and < varpi1/crb_floor_range + varpi2/crb_floor_angle
+    "rate_min_bps": (0.0, 1e12, False),
+    "hotspot_std_m": (1.0, 1e6, False),
+    "hotspot_std_z_m": (0.1, 1e5, False),
+    "uav_speed_mps": (0.0, 1000.0, False),
+    "noncoop_speed_mps": (0.0, 1000.0, False),
+    "pos_err_std_m": (0.0, 1e5, False),
+    "noncoop_pos_err_std_m": (0.0, 1e5, False),
+    "penalty": (0.0, 1e6, False),
+}
+
+
 @dataclass(frozen=True)
 class Params(ParamsBase):
-    """Every constant of the system (SI units; spec Sec. 2). Defaults = paper setting."""
+    """Every constant of the system (SI units; spec Sec. 2). Defaults = paper setting.
+
+    Accepted values: each integer field in :data:`INT_BOUNDS` with ``(num_uavs+1)*num_bs <=``
+    :data:`MAX_UAV_BS_PAIRS`; each float field in :data:`FLOAT_BOUNDS` (finite, bools rejected);
+    ``p_min_w < p_max_w``; ``(2 num_uavs + 1) p_min_w < p_total_w``;
+    ``rho_min < varpi1_m2/crb_floor_range_m2 + varpi2_rad2/crb_floor_angle_rad2``;
+    ``uav_alt_min_m >= bs_height_m + 1``; ``uav_alt_max_m - uav_alt_min_m > 100``;
+    ``noncoop_speed_mps * slot_duration_s <= area_size_m``. Anything else is a ``ValueError`` naming
+    the field and the value.
+    """
 
     num_bs: int = 6
     num_uavs: int = 18
@@ -76,40 +130,36 @@ class Params(ParamsBase):
     noncoop_pos_err_std_m: float = 20.0
     penalty: float = 2.0
 
-    _INTS = ("num_bs", "num_uavs", "num_slots", "num_hotspots")
-    _POSITIVE = ("bandwidth_hz", "carrier_freq_hz", "noise_psd_w_per_hz", "area_size_m", "sensing_time_s",
-                 "rate_unit_bps", "varpi1_m2", "varpi2_rad2", "crb_floor_range_m2", "crb_floor_angle_rad2",
-                 "rcs_coop_m2", "rcs_noncoop_m2", "hotspot_std_m", "hotspot_std_z_m", "slot_duration_s",
-                 "p_min_w", "p_max_w", "p_total_w")
-    _NONNEG = ("uav_speed_mps", "noncoop_speed_mps", "pos_err_std_m", "noncoop_pos_err_std_m", "penalty",
-               "rate_min_bps", "theta2")
-
     def validate(self) -> None:
-        for name in self._INTS:
-            require_int(name, getattr(self, name), 1)
-        require_int("upa_nx", self.upa_nx, 2)
-        require_int("upa_ny", self.upa_ny, 2)
-        for f in self.field_names():
-            if f not in self._INTS and f not in ("upa_nx", "upa_ny"):
-                require_finite(f, getattr(self, f))
-        for name in self._POSITIVE:
-            require_positive(name, getattr(self, name))
-        for name in self._NONNEG:
-            require_nonnegative(name, getattr(self, name))
+        """Every field inside its documented range (:data:`INT_BOUNDS`, :data:`FLOAT_BOUNDS`), plus the
+        cross-field rules of spec Sec. 2; ``ValueError`` naming the field and the value otherwise."""
+        for name, (lo, hi) in INT_BOUNDS.items():
+            require_int(name, getattr(self, name), lo)
+            if getattr(self, name) > hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {getattr(self, name)!r}")
+        links = (self.num_uavs + 1) * self.num_bs
+        if links > MAX_UAV_BS_PAIRS:
+            raise ValueError(f"(num_uavs+1)*num_bs must be <= {MAX_UAV_BS_PAIRS} (per-instance arrays of that "
+                             f"many UAV-BS pairs), got num_uavs={self.num_uavs!r}, num_bs={self.num_bs!r}: {links}")
+        for name, (lo, hi, lo_open) in FLOAT_BOUNDS.items():
+            require_in_range(name, getattr(self, name), lo, hi, lo_open=lo_open)
         if not self.p_min_w < self.p_max_w:
             raise ValueError(f"p_min_w must be < p_max_w, got p_min_w={self.p_min_w!r}, p_max_w={self.p_max_w!r}")
         if not (2 * self.num_uavs + 1) * self.p_min_w < self.p_total_w:
             raise ValueError(f"p_total_w must exceed (2*num_uavs+1)*p_min_w = "
                              f"{(2 * self.num_uavs + 1) * self.p_min_w!r}, got {self.p_total_w!r}")
-        require_in_range("theta1", self.theta1, 0.0, 1.0)
         rho_cap = self.varpi1_m2 / self.crb_floor_range_m2 + self.varpi2_rad2 / self.crb_floor_angle_rad2
         require_in_range("rho_min", self.rho_min, 0.0, rho_cap, hi_open=True)
-        if not self.bs_height_m < self.uav_alt_min_m < self.uav_alt_max_m:
-            raise ValueError(f"need bs_height_m < uav_alt_min_m < uav_alt_max_m, got bs_height_m={self.bs_height_m!r}, "
-                             f"uav_alt_min_m={self.uav_alt_min_m!r}, uav_alt_max_m={self.uav_alt_max_m!r}")
+        if not self.uav_alt_min_m >= self.bs_height_m + MIN_CLEARANCE_M:
+            raise ValueError(f"uav_alt_min_m must be >= bs_height_m + {MIN_CLEARANCE_M} m, got "
+                             f"bs_height_m={self.bs_height_m!r}, uav_alt_min_m={self.uav_alt_min_m!r}")
         if not self.uav_alt_max_m - self.uav_alt_min_m > 100:
             raise ValueError(f"uav_alt_max_m - uav_alt_min_m must be > 100, got uav_alt_min_m={self.uav_alt_min_m!r}, "
                              f"uav_alt_max_m={self.uav_alt_max_m!r}")
+        if not self.noncoop_speed_mps * self.slot_duration_s <= self.area_size_m:
+            raise ValueError(f"noncoop_speed_mps * slot_duration_s must be <= area_size_m (one mirror per slot keeps "
+                             f"the non-cooperative UAV inside the area), got noncoop_speed_mps={self.noncoop_speed_mps!r}, "
+                             f"slot_duration_s={self.slot_duration_s!r}, area_size_m={self.area_size_m!r}")
 
     # ---- derived constants (Sec. 2)
     @property
@@ -178,6 +228,42 @@ class Decision:
 
     def as_dict(self) -> dict[str, np.ndarray]:
         return {"assoc": self.assoc.copy(), "p_comm": self.p_comm.copy(), "p_sense": self.p_sense.copy()}
+
+
+def instance_shapes(params: Params) -> dict[str, tuple[int, ...]]:
+    """Expected shape of every array field of an :class:`Instance` for ``params`` (spec Sec. 3)."""
+    k, m, c = params.num_uavs, params.num_bs, params.num_hotspots
+    return {"bs_pos": (m, 3), "hotspot_centers": (c, 3), "hotspot_weights": (c,), "uav_cluster": (k,),
+            "uav_pos": (k + 1, 3), "uav_pos_est": (k + 1, 3), "pos_err_std": (k + 1,), "noncoop_vel": (3,),
+            "gain_comm": (k, m), "gain_sense": (k + 1, m)}
+
+
+def validate_instance(params: Params, instance: Instance) -> None:
+    """Raise unless ``instance`` fits ``params``: ``TypeError`` for a non-Instance, ``ValueError`` naming the
+    field for a wrong shape (expected shape from ``params``), non-finite or negative entries, a hotspot
+    index outside [0, num_hotspots) or a slot outside [0, num_slots)."""
+    if not isinstance(instance, Instance):
+        raise TypeError(f"instance must be a multi_uav_isac Instance, got {type(instance).__name__}")
+    for name, shape in instance_shapes(params).items():
+        arr = getattr(instance, name)
+        if not isinstance(arr, np.ndarray) or arr.dtype.kind not in "iuf":
+            raise ValueError(f"Instance.{name} must be a real numpy array of shape {shape}, got {type(arr).__name__}"
+                             f"{'' if not isinstance(arr, np.ndarray) else ' of dtype ' + str(arr.dtype)}")
+        if arr.shape != shape:
+            raise ValueError(f"Instance.{name} must have shape {shape} for these Params (num_bs={params.num_bs}, "
+                             f"num_uavs={params.num_uavs}, num_hotspots={params.num_hotspots}), got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            bad = np.flatnonzero(~np.isfinite(arr.ravel()))
+            raise ValueError(f"Instance.{name} has non-finite entries at flat indices {bad[:10].tolist()}")
+    for name in ("gain_comm", "gain_sense", "pos_err_std", "hotspot_weights"):
+        if np.any(getattr(instance, name) < 0):
+            raise ValueError(f"Instance.{name} must be >= 0, got min {float(getattr(instance, name).min())!r}")
+    cl = instance.uav_cluster
+    if cl.dtype.kind not in "iu" or (cl.size and (cl.min() < 0 or cl.max() >= params.num_hotspots)):
+        raise ValueError(f"Instance.uav_cluster must hold integers in [0, {params.num_hotspots}), got {cl.tolist()}")
+    slot = instance.slot
+    if isinstance(slot, bool) or not isinstance(slot, (int, np.integer)) or not 0 <= slot < params.num_slots:
+        raise ValueError(f"Instance.slot must be an integer in [0, {params.num_slots}), got {slot!r}")
 
 
 # --------------------------------------------------------------------------- geometry and gains
