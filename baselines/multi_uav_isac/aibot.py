@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines.multi_uav_isac.association import weighted_voronoi
 from baselines.multi_uav_isac.power import power_kkt, power_pga
-from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
 from isac_envs.multi_uav_isac.model import (
     Decision, Instance, Params, clip_box, evaluate, rho_from_snr, validate_instance,
 )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
+from baselines.multi_uav_isac.association import weighted_voronoi
 from isac_envs.multi_uav_isac.model import Decision, Instance, Params, link_bs, validate_instance
 
 

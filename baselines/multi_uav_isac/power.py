@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from baselines.multi_uav_isac.association import weighted_voronoi
 from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
 LN2 = math.log(2.0)
@@ -288,8 +289,6 @@ def solve(params: Params, instance: Instance, assoc=None, method: str = "kkt") -
     """Powers for ``assoc`` (default: weighted Voronoi) by ``method`` "kkt" or "pga"."""
     validate_instance(params, instance)
     if assoc is None:
-        from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
-
         assoc = weighted_voronoi(params, instance)
     if method == "kkt":
         return power_kkt(params, instance, assoc)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines.multi_uav_isac import aibot
 from baselines.multi_uav_isac.power import build_links, penalised_link_scores, power_kkt, solve_kkt
 from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
@@ -80,9 +81,7 @@ def local_search(params: Params, instance: Instance, assoc0=None, max_rounds: in
     """
     validate_instance(params, instance)
     if assoc0 is None:
-        from baselines.multi_uav_isac.aibot import solve as aibot
-
-        assoc0 = aibot(params, instance).assoc
+        assoc0 = aibot.solve(params, instance).assoc
     assoc = np.array(assoc0, np.int64).copy()
     cells = CellScores(params, instance)
     for _ in range(max_rounds):
