@@ -28,7 +28,7 @@ __all__ = [
     "Params", "Instance", "Decision", "sample_instance", "advance_instance", "evaluate",
     "decode_action", "encode_action", "observe", "obs_dim", "action_dim", "bs_layout",
     "clip_box", "compute_gains", "rho_from_snr", "loads", "bandwidths_hz", "validate_instance",
-    "INT_BOUNDS", "FLOAT_BOUNDS", "MAX_UAV_BS_PAIRS",
+    "INT_BOUNDS", "FLOAT_BOUNDS", "MAX_UAV_BS_PAIRS", "power_from_score",
 ]
 
 
@@ -482,26 +482,53 @@ def scale_to_budget(params: Params, p: np.ndarray, bs_of_link: np.ndarray) -> np
     return params.p_min_w + (p - params.p_min_w) * f[bs_of_link]
 
 
+def power_from_score(params: Params, score: np.ndarray) -> np.ndarray:
+    """Affine power decoding p = p_min + (a + 1)/2 (p_max - p_min) [W] of scores a in [-1, 1] (Sec. 6 step 2)."""
+    y = (score + 1.0) / 2.0
+    return params.p_min_w + y * (params.p_max_w - params.p_min_w)
+
+
 def decode_action(params: Params, action) -> Decision:
     """Action in [-1, 1]^D_act -> Decision: argmax association, affine powers, per-BS budget scaling."""
     k, m = params.num_uavs, params.num_bs
     a = check_action(action, (action_dim(params),))
     assoc = np.argmax(a[: (k + 1) * m].reshape(k + 1, m), axis=1).astype(np.int64)
-    y = (a[(k + 1) * m:] + 1.0) / 2.0
-    p = params.p_min_w + y * (params.p_max_w - params.p_min_w)
+    p = power_from_score(params, a[(k + 1) * m:])
     p = scale_to_budget(params, p, link_bs(params, assoc))
     return Decision(assoc=assoc, p_comm=p[:k], p_sense=p[k:])
 
 
+def _power_scores(params: Params, p: np.ndarray, bs_of_link: np.ndarray) -> np.ndarray:
+    """float32 power scores decoding to p up to one float32 step, rounded so that no constraint flips:
+    every decoded power >= p (C5/C6 only grow with the own power); where that rounding would push a BS
+    that met its budget above P_total, the BS's largest link gives the excess back (rounded down)."""
+    span = params.p_max_w - params.p_min_w
+    a = np.clip(2.0 * (p - params.p_min_w) / span - 1.0, -1.0, 1.0).astype(np.float32)
+    low = power_from_score(params, a.astype(np.float64)) < p
+    a = np.where(low & (a < 1.0), np.nextafter(a, np.float32(1.0)), a)
+    dec = power_from_score(params, a.astype(np.float64))
+    s_dec = np.bincount(bs_of_link, dec, params.num_bs)
+    over = (s_dec > params.p_total_w) & (np.bincount(bs_of_link, p, params.num_bs) <= params.p_total_w)
+    if over.any():
+        order = np.lexsort((-dec, bs_of_link))                      # per BS, largest link first
+        first = order[np.r_[True, bs_of_link[order][1:] != bs_of_link[order][:-1]]]
+        big = first[over[bs_of_link[first]]]
+        target = dec[big] - (s_dec[bs_of_link[big]] - params.p_total_w)
+        b = np.clip(2.0 * (target - params.p_min_w) / span - 1.0, -1.0, 1.0).astype(np.float32)
+        high = power_from_score(params, b.astype(np.float64)) > target
+        a[big] = np.where(high & (b > -1.0), np.nextafter(b, np.float32(-1.0)), b)
+    return a
+
+
 def encode_action(params: Params, decision: Decision) -> np.ndarray:
-    """Decision -> action (float32): +1 at the serving BS's score, -1 elsewhere; powers affine."""
+    """Decision -> action (float32): +1 at the serving BS's score, -1 elsewhere; powers affine, rounded to
+    float32 towards feasibility (:func:`_power_scores`), so that a decision meeting C3-C6 stays feasible."""
     k, m = params.num_uavs, params.num_bs
     assoc, p_c, p_s = _check_decision(params, decision)
-    scores = -np.ones((k + 1, m))
+    scores = -np.ones((k + 1, m), np.float32)
     scores[np.arange(k + 1), assoc] = 1.0
     p = np.concatenate([p_c, p_s])
-    y = np.clip(2.0 * (p - params.p_min_w) / (params.p_max_w - params.p_min_w) - 1.0, -1.0, 1.0)
-    return np.concatenate([scores.ravel(), y]).astype(np.float32)
+    return np.concatenate([scores.ravel(), _power_scores(params, p, link_bs(params, assoc))])
 
 
 def _norm_pos(params: Params, q: np.ndarray) -> np.ndarray:
