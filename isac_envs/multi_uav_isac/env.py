@@ -164,7 +164,7 @@ class MultiUAVISACEnv(ISACEnv):
         if self.instance is None:
             raise RuntimeError("call reset() before step()")
         decision = self.decode_action(action)
-        ev = model.evaluate(self.params, self.instance, decision)
+        ev = model.evaluate_decoded(self.params, self.instance, decision)
         reward = ev.penalised(self.params.penalty)
         played = self.slot
         self.last_evaluation, self.last_decision, self._evaluated_instance = ev, decision, self.instance

@@ -184,3 +184,22 @@ def test_parallel_missing_or_bad_action():
         penv.step({"bs_0": np.zeros(14)})
     with pytest.raises(ValueError):
         penv.step({a: np.full(14, np.nan) for a in penv.agents})
+
+
+def test_step_fast_path_equals_evaluate_and_metrics_lazy():
+    """The env step scores the decoded decision with the shared core, unchecked, metrics computed on first
+    access: the same numbers, bit for bit, as the public evaluate()."""
+    from collections.abc import Mapping
+
+    env = MultiUAVISACEnv(config="small")
+    _, info = env.reset(seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        inst = info["instance"]
+        a = rng.uniform(-1.3, 1.3, 24)
+        _, r, _, _, info = env.step(a)
+        ev = model.evaluate(env.params, inst, model.decode_action(env.params, a))
+        assert isinstance(info["metrics"], Mapping) and not isinstance(info["metrics"], dict)
+        assert info["metrics"]._data is None                     # not computed until read
+        assert dict(info["metrics"]) == ev.metrics and info["violations"] == ev.violations
+        assert r == ev.penalised(env.params.penalty) and info["objective"] == ev.objective
