@@ -22,7 +22,7 @@ from isac_envs.core import (
     require_in_range,
     require_int,
 )
-from isac_envs.physics.arrays import crb_direction_cosine_rad2, crb_range_m2, upa_mrt_beam_gain
+from isac_envs.physics.arrays import crb_direction_cosine_rad2, crb_range_m2, dirichlet_power
 from isac_envs.physics.units import SPEED_OF_LIGHT_MPS
 
 __all__ = [
@@ -285,23 +285,25 @@ def clip_box(params: Params, q: np.ndarray) -> np.ndarray:
     """x, y into [0, L], z into [z_min, z_max] (Sec. 3)."""
     lo = np.array([0.0, 0.0, params.uav_alt_min_m])
     hi = np.array([params.area_size_m, params.area_size_m, params.uav_alt_max_m])
-    return np.clip(q, lo, hi)
+    return np.minimum(np.maximum(q, lo), hi)
 
 
-def _directions(pos: np.ndarray, bs_pos: np.ndarray):
-    """Distances (..., J, M) and unit directions (..., J, M, 3) from every BS to every point (S1)."""
-    diff = pos[..., :, None, :] - bs_pos
-    dist = np.sqrt(np.einsum("...c,...c->...", diff, diff))
-    return dist, diff / dist[..., None]
+def _geometry(pos: np.ndarray, bs_pos: np.ndarray):
+    """Distances (..., J, M) [m] and the x, y direction cosines (..., J, M) from every BS to every point (S1)."""
+    dx = pos[..., :, None, 0] - bs_pos[:, 0]
+    dy = pos[..., :, None, 1] - bs_pos[:, 1]
+    dz = pos[..., :, None, 2] - bs_pos[:, 2]
+    dist = np.sqrt(dx * dx + dy * dy + dz * dz)
+    return dist, dx / dist, dy / dist
 
 
 def compute_gains(params: Params, bs_pos, uav_pos, uav_pos_est):
     """``gain_comm`` (..., K, M) (S4) and ``gain_sense`` (..., K+1, M) [1/W] (S5) for MRT beams at the
     estimates; positions (..., K+1, 3) with any leading (env) axes."""
-    k = params.num_uavs
-    d, u = _directions(uav_pos, bs_pos)
-    _, u_hat = _directions(uav_pos_est, bs_pos)
-    g_bf = upa_mrt_beam_gain(u, u_hat, params.upa_nx, params.upa_ny)        # (S3)
+    k, nx, ny = params.num_uavs, params.upa_nx, params.upa_ny
+    d, ux, uy = _geometry(uav_pos, bs_pos)
+    _, ux_hat, uy_hat = _geometry(uav_pos_est, bs_pos)
+    g_bf = nx * ny * dirichlet_power(ux - ux_hat, nx) * dirichlet_power(uy - uy_hat, ny)   # (S3)
     gain_comm = params.beta0 * g_bf[..., :k, :] / d[..., :k, :] ** 2        # (S4)
     rcs = np.full(k + 1, params.rcs_coop_m2)
     rcs[k] = params.rcs_noncoop_m2
@@ -320,8 +322,10 @@ def _estimates(params: Params, uav_pos, pos_err_std, rng):
     return estimates_from_noise(params, uav_pos, pos_err_std, rng.standard_normal((params.num_uavs + 1, 3)))
 
 
-def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
-    """Slot-0 snapshot; draws in the spec's order (Sec. 3, steps 1-7)."""
+def draw_start(params: Params, rng: np.random.Generator):
+    """Every random draw of a slot-0 snapshot, in the spec's order (Sec. 3, steps 1-6): hotspot centres
+    (C, 3) and weights (C,), clusters (K,), true positions (K+1, 3), non-coop velocity (3,) and the
+    estimate noise ~ N(0, 1) (K+1, 3)."""
     k, c, side = params.num_uavs, params.num_hotspots, params.area_size_m
     cx = rng.uniform(0.15 * side, 0.85 * side, size=(c, 2))
     cz = rng.uniform(params.uav_alt_min_m + 50.0, params.uav_alt_max_m - 50.0, size=(c, 1))
@@ -334,10 +338,21 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
                    rng.uniform(params.uav_alt_min_m, params.uav_alt_max_m)])
     phi = rng.uniform(0.0, 2.0 * math.pi)
     vel = params.noncoop_speed_mps * np.array([math.cos(phi), math.sin(phi), 0.0])
-    err_std = np.array([params.pos_err_std_m] * k + [params.noncoop_pos_err_std_m], dtype=float)
-    pos = np.vstack([coop, nc])
+    noise = rng.standard_normal((k + 1, 3))
+    return centers, weights, cluster, np.vstack([coop, nc]), vel, noise
+
+
+def pos_err_std(params: Params) -> np.ndarray:
+    """Per-axis std of every UAV's position estimate (K+1,) [m]."""
+    return np.array([params.pos_err_std_m] * params.num_uavs + [params.noncoop_pos_err_std_m], dtype=float)
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """Slot-0 snapshot; draws in the spec's order (Sec. 3, steps 1-7)."""
+    centers, weights, cluster, pos, vel, noise = draw_start(params, rng)
+    err_std = pos_err_std(params)
     return _with_positions(params, bs_layout(params), centers, weights, cluster, pos, err_std, vel, 0,
-                           _estimates(params, pos, err_std, rng))
+                           estimates_from_noise(params, pos, err_std, noise))
 
 
 def _with_positions(params, bs_pos, centers, weights, cluster, pos, err_std, vel, slot, est) -> Instance:
@@ -661,7 +676,7 @@ def observe_arrays(params: Params, uav_pos_est, gain_comm, gain_sense, pos_err_s
         shared(bs_pos[:, :2] / params.area_size_m),
         (slot / params.num_slots)[..., None],
     ]
-    return np.clip(np.concatenate(parts, axis=-1), -5.0, 5.0).astype(np.float32)
+    return np.minimum(np.maximum(np.concatenate(parts, axis=-1), -5.0), 5.0).astype(np.float32)
 
 
 def observe(params: Params, instance: Instance) -> np.ndarray:
