@@ -203,3 +203,40 @@ def test_step_fast_path_equals_evaluate_and_metrics_lazy():
         assert info["metrics"]._data is None                     # not computed until read
         assert dict(info["metrics"]) == ev.metrics and info["violations"] == ev.violations
         assert r == ev.penalised(env.params.penalty) and info["objective"] == ev.objective
+
+
+def _joint_by_hand(p, acts):
+    """Spec Sec. 7 written out per UAV: bids -> argmax (lowest index on ties), winner's power scores."""
+    k = p.num_uavs
+    a = np.clip(acts, -1, 1)
+    bids = a[:, : k + 1].T
+    win = [int(np.flatnonzero(row == row.max())[0]) for row in bids]
+    comm = [a[win[j], k + 1 + j] for j in range(k)]
+    sense = [a[win[j], 2 * k + 1 + j] for j in range(k + 1)]
+    return np.concatenate([bids.ravel(), comm, sense])
+
+
+def test_batched_multiagent_hooks_equal_the_parallel_env():
+    """Contract 6: batch_agent_observations / batch_joint_action equal the parallel env's own
+    observations() / joint_action() (the BS agents are stateless)."""
+    from isac_envs.multi_uav_isac.parallel import batch_agent_observations, batch_joint_action
+
+    rng = np.random.default_rng(3)
+    for config in ("small", "paper"):
+        penv = MultiUAVISACParallelEnv(config=config)
+        p = penv.params
+        obs_rows, own_obs, acts, own_joint = [], [], [], []
+        for seed in range(3):
+            obs, _ = penv.reset(seed=seed)
+            for _ in range(2):
+                a = rng.uniform(-1.5, 1.5, (p.num_bs, 3 * p.num_uavs + 2))
+                a[:, 0] = a[0, 0]                       # ties in the bids -> lowest BS index wins
+                acts.append(a)
+                own_joint.append(_joint_by_hand(p, a))
+                assert np.array_equal(penv.joint_action(a), own_joint[-1])
+                obs_rows.append(penv.state())
+                own_obs.append(np.stack([obs[ag] for ag in penv.possible_agents]))
+                obs, *_ = penv.step({ag: a[i] for i, ag in enumerate(penv.possible_agents)})
+        batched_obs = batch_agent_observations(p, np.stack(obs_rows))
+        assert batched_obs.dtype == np.float32 and np.array_equal(batched_obs, np.stack(own_obs))
+        assert np.array_equal(batch_joint_action(p, np.stack(acts)), np.stack(own_joint))
