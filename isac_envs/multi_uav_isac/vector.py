@@ -19,6 +19,10 @@ from isac_envs.multi_uav_isac import model
 from isac_envs.multi_uav_isac.model import Params
 
 
+#: cap on the pre-drawn mobility noise of all envs together (floats; 32 MB)
+NOISE_BUFFER_FLOATS = 4_000_000
+
+
 class MultiUAVISACVectorEnv(VectorEnv):
     """
     ``num_envs`` copies of :class:`~isac_envs.multi_uav_isac.env.MultiUAVISACEnv`, batched in numpy.
@@ -73,6 +77,12 @@ class MultiUAVISACVectorEnv(VectorEnv):
         self.gain_sense = np.zeros((b, k + 1, m))
         self.slot = np.zeros(b, np.int64)
         self._rngs: list[np.random.Generator] | None = None
+        # mobility noise drawn ahead, a block of `_block` slots per env and call (same stream as per slot)
+        per_slot = (2 * k + 1) * 3
+        self._block = int(max(1, min(64, p.num_slots - 1, NOISE_BUFFER_FLOATS // (b * per_slot))))
+        self._noise = np.zeros((b, self._block, 2 * k + 1, 3))
+        self._noise_next = np.zeros(b, np.int64)     # next unused row of each env's block
+        self._noise_rows = np.zeros(b, np.int64)     # rows drawn in each env's block
 
     # ------------------------------------------------------------------ episodes
     def _start(self, idx: np.ndarray) -> None:
@@ -83,6 +93,7 @@ class MultiUAVISACVectorEnv(VectorEnv):
             arr[idx] = np.stack(part)
         noise = np.stack([d[5] for d in draws])
         self.slot[idx] = 0
+        self._noise_next[idx] = self._noise_rows[idx] = 0
         self._refresh(idx, noise)
 
     def _refresh(self, idx: np.ndarray, noise: np.ndarray) -> None:
@@ -92,11 +103,24 @@ class MultiUAVISACVectorEnv(VectorEnv):
         self.uav_pos_est[idx] = est
         self.gain_comm[idx], self.gain_sense[idx] = model.compute_gains(self.params, self.bs_pos, pos, est)
 
+    def _draw_noise(self, idx: np.ndarray) -> None:
+        """Refill the noise blocks of envs ``idx``: one ``standard_normal((n, 2K+1, 3))`` call per env for
+        its next n slots (n <= block, never past the episode's last move), the same numbers the single env
+        draws slot by slot (``(K, 3)`` then ``(K+1, 3)``)."""
+        k, last = self.params.num_uavs, self.params.num_slots - 1
+        for i in idx:
+            n = int(min(self._block, last - self.slot[i]))
+            self._noise[i, :n] = self._rngs[i].standard_normal((n, 2 * k + 1, 3))
+            self._noise_rows[i], self._noise_next[i] = n, 0
+
     def _advance(self, idx: np.ndarray) -> None:
-        """Mobility of envs ``idx`` (Sec. 3): one ``standard_normal((2K+1, 3))`` per env = the single env's
-        two draws (K, 3) then (K+1, 3)."""
+        """Mobility of envs ``idx`` (Sec. 3) with their next noise row."""
         k = self.params.num_uavs
-        z = np.stack([self._rngs[i].standard_normal((2 * k + 1, 3)) for i in idx])
+        empty = idx[self._noise_next[idx] >= self._noise_rows[idx]]
+        if empty.size:
+            self._draw_noise(empty)
+        z = self._noise[idx, self._noise_next[idx]]
+        self._noise_next[idx] += 1
         pos, vel = model.move_uavs(self.params, self.centers[idx], self.cluster[idx], self.uav_pos[idx],
                                    self.noncoop_vel[idx], z[:, :k])
         self.uav_pos[idx], self.noncoop_vel[idx] = pos, vel

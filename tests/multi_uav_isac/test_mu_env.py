@@ -240,3 +240,26 @@ def test_batched_multiagent_hooks_equal_the_parallel_env():
         batched_obs = batch_agent_observations(p, np.stack(obs_rows))
         assert batched_obs.dtype == np.float32 and np.array_equal(batched_obs, np.stack(own_obs))
         assert np.array_equal(batch_joint_action(p, np.stack(acts)), np.stack(own_joint))
+
+
+@pytest.mark.parametrize("num_bs", [64, 128])
+def test_swarm_scale_parallel_env_steps_and_resets(num_bs):
+    """Issue 12 item 4: the PettingZoo env runs with 64 and 128 BS agents (default K = 18 UAVs); the team
+    reward is the single-agent reward of the joint action, every observation finite, episodes reset."""
+    penv = MultiUAVISACParallelEnv(num_bs=num_bs, num_slots=3)
+    senv = MultiUAVISACEnv(num_bs=num_bs, num_slots=3)
+    p = penv.params
+    assert len(penv.possible_agents) == num_bs and penv.observation_space("bs_0").shape == (model.obs_dim(p) + num_bs,)
+    rng = np.random.default_rng(num_bs)
+    for episode in range(2):
+        obs, _ = penv.reset(seed=episode)
+        senv.reset(seed=episode)
+        assert np.array_equal(obs[f"bs_{num_bs - 1}"][-num_bs:], np.eye(num_bs, dtype=np.float32)[-1])
+        while penv.agents:
+            acts = rng.uniform(-1, 1, (num_bs, 3 * p.num_uavs + 2)).astype(np.float32)
+            obs, rew, terms, _, infos = penv.step({a: acts[i] for i, a in enumerate(penv.possible_agents)})
+            _, r, term, _, info = senv.step(joint_action(p, acts))
+            assert rew["bs_0"] == r == rew[f"bs_{num_bs - 1}"] and terms["bs_0"] == term
+            assert all(np.all(np.isfinite(o)) for o in obs.values())
+            assert np.isfinite(r) and len(set(info["decision"]["assoc"].tolist())) > 1
+        assert term

@@ -8,7 +8,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import isac_envs  # noqa: F401
-from isac_envs.multi_uav_isac import model
+from isac_envs.multi_uav_isac import model, vector
 from isac_envs.multi_uav_isac.vector import MultiUAVISACVectorEnv
 
 ENV_ID = "isac_envs/MultiUAVISAC-v0"
@@ -30,9 +30,13 @@ def test_make_vec_returns_native_env_with_single_spaces():
     assert venv.unwrapped.params.rho_min == 0.3 and venv.unwrapped.params.num_bs == 3
 
 
-@pytest.mark.parametrize("config,n_envs,episodes", [("small", 4, 2.6), ("paper", 3, 1.3)])
-def test_each_env_equals_the_single_env_across_autoreset(config, n_envs, episodes):
+@pytest.mark.parametrize("config,n_envs,episodes,block", [("small", 4, 2.6, None), ("paper", 3, 1.3, None),
+                                                          ("paper", 3, 2.2, 3)])
+def test_each_env_equals_the_single_env_across_autoreset(config, n_envs, episodes, block, monkeypatch):
+    if block is not None:    # mobility noise drawn 3 slots ahead: refills inside and across episodes
+        monkeypatch.setattr(vector, "NOISE_BUFFER_FLOATS", n_envs * block * (2 * 18 + 1) * 3)
     venv = MultiUAVISACVectorEnv(n_envs, config=config)
+    assert block is None or venv._block == block
     singles = [gym.make(ENV_ID, config=config) for _ in range(n_envs)]
     n_steps = int(episodes * venv.params.num_slots)
     rng = np.random.default_rng(7)
@@ -92,3 +96,18 @@ def test_batched_action_validation_and_infos():
         MultiUAVISACVectorEnv(2, render_mode="rgb_array")
     with pytest.raises(ValueError, match="num_bs"):
         MultiUAVISACVectorEnv(2, num_bs=0)
+
+
+def test_vector_env_at_swarm_scale_matches_single():
+    venv = MultiUAVISACVectorEnv(2, num_bs=128, num_slots=2)
+    single = gym.make(ENV_ID, num_bs=128, num_slots=2)
+    obs, _ = venv.reset(seed=3)
+    o1, _ = single.reset(seed=4)
+    assert _close(obs[1], o1)
+    a = np.random.default_rng(0).uniform(-1, 1, (2, venv.single_action_space.shape[0]))
+    for _ in range(3):
+        obs, rew, term, _, info = venv.step(a)
+        o1, r1, t1, _, i1 = single.step(a[1])
+        if t1:
+            o1, _ = single.reset()
+        assert _close(rew[1], r1) and _close(obs[1], o1) and term[1] == t1 and np.all(np.isfinite(obs))
