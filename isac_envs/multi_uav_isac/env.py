@@ -91,7 +91,8 @@ class MultiUAVISACEnv(ISACEnv):
 
     ## Info
 
-    ``objective``, ``metrics`` (rate/sensing terms, sum rate, CRBs, SNRs, loads, ...),
+    ``objective``, ``metrics`` (rate/sensing terms, sum rate, CRBs, SNRs, loads, ...; a read-only
+    mapping computed on first access, ``dict(info["metrics"])`` copies it),
     ``violations`` (C3-C6), ``feasible``, ``slot`` (0-based index of the slot just played; 0 after
     reset), ``decision`` (``assoc``, ``p_comm``, ``p_sense`` as played) and ``instance``: the
     snapshot the *next* action acts on (after the terminal step: the last one).

@@ -158,9 +158,10 @@ class Params(ParamsBase):
             raise ValueError(f"uav_alt_max_m - uav_alt_min_m must be > 100, got uav_alt_min_m={self.uav_alt_min_m!r}, "
                              f"uav_alt_max_m={self.uav_alt_max_m!r}")
         if not self.noncoop_speed_mps * self.slot_duration_s <= self.area_size_m:
-            raise ValueError(f"noncoop_speed_mps * slot_duration_s must be <= area_size_m (one mirror per slot keeps "
-                             f"the non-cooperative UAV inside the area), got noncoop_speed_mps={self.noncoop_speed_mps!r}, "
-                             f"slot_duration_s={self.slot_duration_s!r}, area_size_m={self.area_size_m!r}")
+            raise ValueError(f"noncoop_speed_mps * slot_duration_s must be <= area_size_m (one mirror per slot "
+                             f"keeps the non-cooperative UAV inside the area), got noncoop_speed_mps="
+                             f"{self.noncoop_speed_mps!r}, slot_duration_s={self.slot_duration_s!r}, "
+                             f"area_size_m={self.area_size_m!r}")
 
     # ---- derived constants (Sec. 2)
     @property
