@@ -69,8 +69,8 @@ def _scores(seeds):
     return through, native
 
 
-def _random_score(seeds, streams=4):
-    env = MultiUAVISACEnv(config="small")
+def _random_score(seeds, streams=4, config="small"):
+    env = MultiUAVISACEnv(config=config)
     out = []
     for stream in range(streams):
         env.action_space.seed(10_000 + stream)
@@ -92,3 +92,20 @@ def test_through_env_ranking_equals_native_ranking_and_random_is_last():
 def test_score_rule_declared_and_documented():
     assert MultiUAVISACEnv.score_rule == "mean_reward"
     assert "## Leaderboard score" in MultiUAVISACEnv.__doc__ and "mean_reward" in MultiUAVISACEnv.__doc__
+
+
+@pytest.mark.slow
+def test_paper_config_round_trip_and_ranking():
+    """Paper setting (M = 6, K = 18): per-episode scores through the env within 1e-7 of native (float32
+    power steps of 0.6 uW on watt-level streams; 1e-6 for voronoi_iwf_min), same ranking, random far below."""
+    env = MultiUAVISACEnv(config="paper")
+    names = ("aibot", "voronoi_iwf", "nearest_equal", "voronoi_iwf_min")
+    through, native = {}, {}
+    for name in names:
+        runs = [_solver_episode(name, s, env) for s in eval_seeds(2)]
+        through[name] = np.mean([r[0] for r in runs])
+        native[name] = np.mean([np.mean(r[2]) for r in runs])
+        assert all(abs(r[0] - np.mean(r[2])) <= max(1e-7, TOLERANCE.get(name, 0.0)) for r in runs)
+    assert sorted(through, key=through.get) == sorted(native, key=native.get)
+    assert through["aibot"] > through["voronoi_iwf"]
+    assert _random_score(eval_seeds(2), streams=2, config="paper") < min(through.values()) - 0.1
