@@ -30,6 +30,9 @@ __all__ = [
     "decode_action", "encode_action", "observe", "obs_dim", "action_dim", "bs_layout",
     "clip_box", "compute_gains", "rho_from_snr", "loads", "bandwidths_hz", "validate_instance",
     "INT_BOUNDS", "FLOAT_BOUNDS", "MAX_UAV_BS_PAIRS", "power_from_score",
+    # batched core (any leading env axes), shared by evaluate, the env and the vector env
+    "draw_start", "pos_err_std", "estimates_from_noise", "move_uavs", "decode_scores", "slot_core",
+    "penalised_reward", "per_bs_sum", "observe_arrays", "evaluate_decoded", "LazyMetrics", "VIOLATION_KEYS",
 ]
 
 
