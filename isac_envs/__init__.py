@@ -37,6 +37,12 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+#: system package -> "module:Class" of its native vector env (``gym.make_vec`` uses it, issue 12)
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "multi_uav_isac": "isac_envs.multi_uav_isac.vector:MultiUAVISACVectorEnv",
+}
+
+
 def available_systems() -> list[str]:
     """Systems whose package is present in this installation (in the table's order)."""
     return [s for s in SYSTEMS if importlib.util.find_spec(f"isac_envs.{s}") is not None]
@@ -46,9 +52,9 @@ def _register_all() -> None:
     for system in available_systems():
         env_id, entry_point, _ = SYSTEMS[system]
         if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+            register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(system))
 
 
 _register_all()
 
-__all__ = ["SYSTEMS", "available_systems", "__version__"]
+__all__ = ["SYSTEMS", "VECTOR_ENTRY_POINTS", "available_systems", "__version__"]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines.multi_uav_isac.association import weighted_voronoi
 from baselines.multi_uav_isac.power import power_kkt, power_pga
-from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params, clip_box, evaluate, rho_from_snr
+from isac_envs.multi_uav_isac.model import (
+    Decision, Instance, Params, clip_box, evaluate, rho_from_snr, validate_instance,
+)
 
 
 def density_samples(params: Params, instance: Instance, n_samples: int, density: str, kde_bw_m: float,
@@ -94,6 +96,7 @@ def iterations(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n
                seed: int = 0):
     """Algorithm 3 step by step: yields (best-so-far decision, its penalised score, current decision)
     after the initial point (weighted Voronoi + Alg. 2) and after every outer iteration."""
+    validate_instance(params, instance)
     if power not in ("pga", "kkt"):
         raise ValueError(f"power must be 'pga' or 'kkt', got {power!r}")
     rng = np.random.default_rng(seed)
@@ -129,6 +132,7 @@ def solve(params: Params, instance: Instance, T3: int = 10, T1: int = 50, n_samp
     The trace holds the best-so-far penalised score G - penalty * sum(violations) (= G when
     feasible) after the initial point and every outer iteration: non-decreasing.
     """
+    validate_instance(params, instance)
     trace = []
     for best, score, _ in iterations(params, instance, T3=T3, T1=T1, n_samples=n_samples, density=density,
                                      kde_bw_m=kde_bw_m, u_floor=u_floor, power=power, seed=seed):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params, link_bs
+from baselines.multi_uav_isac.association import weighted_voronoi
+from isac_envs.multi_uav_isac.model import Decision, Instance, Params, link_bs, validate_instance
 
 
 def solve(params: Params, instance: Instance) -> Decision:
     """Nearest-BS association and equal power per link of each BS."""
+    validate_instance(params, instance)
     k = params.num_uavs
     assoc = weighted_voronoi(params, instance)
     bs = link_bs(params, assoc)

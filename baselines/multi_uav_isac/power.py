@@ -14,7 +14,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params
+from baselines.multi_uav_isac.association import weighted_voronoi
+from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
 LN2 = math.log(2.0)
 
@@ -104,13 +105,17 @@ def _lower_bounds(lm: LinkModel) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- utilities
+def link_rho(lm: LinkModel, p: np.ndarray) -> np.ndarray:
+    """rho_j(p) of every link in A-form (S9): varpi1 p / (A^d + eps_d p) + varpi2 p / (A^t + eps_t p)."""
+    pr = lm.params
+    return (pr.varpi1_m2 * p / (lm.a_d + pr.crb_floor_range_m2 * p)
+            + pr.varpi2_rad2 * p / (lm.a_t + pr.crb_floor_angle_rad2 * p))
+
+
 def utility(lm: LinkModel, p: np.ndarray) -> np.ndarray:
     """U_l(p_l) per link: w_c b log2(1 + alpha p) or w_s rho(p) (S9 in A-form)."""
-    pr = lm.params
     rate = lm.weight * np.log2(1.0 + lm.alpha * p)
-    rho = (pr.varpi1_m2 * p / (lm.a_d + pr.crb_floor_range_m2 * p)
-           + pr.varpi2_rad2 * p / (lm.a_t + pr.crb_floor_angle_rad2 * p))
-    return np.where(lm.is_comm, rate, lm.weight * rho)
+    return np.where(lm.is_comm, rate, lm.weight * link_rho(lm, p))
 
 
 def marginal(lm: LinkModel, p: np.ndarray) -> np.ndarray:
@@ -130,7 +135,8 @@ def _price_response(lm: LinkModel, newton_steps: int = 25):
     so Newton from the left converges monotonically), at most ``newton_steps`` steps.
     """
     pr = lm.params
-    idx = np.flatnonzero(~lm.is_comm & (lm.ub > lm.lb))   # fixed sensing powers need no solve
+    # fixed sensing powers need no solve; a zero-weight link (theta1 = 1) has U' = 0 < nu: it stays at lb
+    idx = np.flatnonzero(~lm.is_comm & (lm.ub > lm.lb) & (lm.weight > 0))
     ed, et = pr.crb_floor_range_m2, pr.crb_floor_angle_rad2
     ad, at, lb, ub = lm.a_d[idx], lm.a_t[idx], lm.lb[idx], lm.ub[idx]
     c_d = lm.weight[idx] * pr.varpi1_m2 * ad
@@ -198,6 +204,7 @@ def to_decision(params: Params, assoc, lm: LinkModel, p: np.ndarray) -> Decision
 
 def power_kkt(params: Params, instance: Instance, assoc, mode: str = "joint", lm: LinkModel | None = None) -> Decision:
     """Exact optimum of the power subproblem for ``assoc``; ``mode="comm"``: sensing fixed at its lb."""
+    validate_instance(params, instance)
     if mode not in ("joint", "comm"):
         raise ValueError(f"mode must be 'joint' or 'comm', got {mode!r}")
     lm = lm if lm is not None else link_model(params, instance, assoc)
@@ -271,6 +278,7 @@ def solve_pga(lm: LinkModel, p0: np.ndarray | None = None, max_iter: int = 200, 
 def power_pga(params: Params, instance: Instance, assoc, p0=None, max_iter: int = 200, tol: float = 1e-7,
               return_trace: bool = False):
     """Paper Algorithm 2 on the power subproblem of ``assoc`` (Sec. 8.1)."""
+    validate_instance(params, instance)
     lm = link_model(params, instance, assoc)
     p, trace = solve_pga(lm, p0=p0, max_iter=max_iter, tol=tol)
     dec = to_decision(params, assoc, lm, p)
@@ -279,9 +287,8 @@ def power_pga(params: Params, instance: Instance, assoc, p0=None, max_iter: int 
 
 def solve(params: Params, instance: Instance, assoc=None, method: str = "kkt") -> Decision:
     """Powers for ``assoc`` (default: weighted Voronoi) by ``method`` "kkt" or "pga"."""
+    validate_instance(params, instance)
     if assoc is None:
-        from baselines.multi_uav_isac.voronoi_iwf import weighted_voronoi
-
         assoc = weighted_voronoi(params, instance)
     if method == "kkt":
         return power_kkt(params, instance, assoc)
@@ -300,7 +307,7 @@ def penalised_link_scores(lm: LinkModel, p: np.ndarray) -> np.ndarray:
     k = pr.num_uavs
     u = utility(lm, p)
     rate = lm.bw_hz * np.log2(1.0 + lm.alpha * p)
-    rho = u / lm.weight
+    rho = link_rho(lm, p)
     c6 = np.maximum(0.0, 1.0 - rate / pr.rate_min_bps) / k if pr.rate_min_bps > 0 else np.zeros_like(u)
     c5 = np.maximum(0.0, 1.0 - rho / pr.rho_min) / (k + 1) if pr.rho_min > 0 else np.zeros_like(u)
     return u - pr.penalty * np.where(lm.is_comm, c6, c5)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from baselines.multi_uav_isac import aibot
 from baselines.multi_uav_isac.power import build_links, penalised_link_scores, power_kkt, solve_kkt
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params
+from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
 #: exhaustive search refuses instances with more associations than this
 MAX_ASSOCIATIONS = 50_000
@@ -52,6 +53,7 @@ def _cell_masks(assoc: np.ndarray, num_bs: int) -> np.ndarray:
 
 def exhaustive(params: Params, instance: Instance) -> Decision:
     """Global optimum of the penalised score over all M^(K+1) associations (exact KKT powers)."""
+    validate_instance(params, instance)
     m, n = params.num_bs, params.num_uavs + 1
     count = m**n
     if count > MAX_ASSOCIATIONS:
@@ -77,10 +79,9 @@ def local_search(params: Params, instance: Instance, assoc0=None, max_rounds: in
     stops after a round without improvement or ``max_rounds``. Candidate cells are solved in
     batches (one vectorised KKT call per accepted move) and cached.
     """
+    validate_instance(params, instance)
     if assoc0 is None:
-        from baselines.multi_uav_isac.aibot import solve as aibot
-
-        assoc0 = aibot(params, instance).assoc
+        assoc0 = aibot.solve(params, instance).assoc
     assoc = np.array(assoc0, np.int64).copy()
     cells = CellScores(params, instance)
     for _ in range(max_rounds):

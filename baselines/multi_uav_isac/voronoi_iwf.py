@@ -13,16 +13,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from baselines.multi_uav_isac.association import weighted_voronoi
 from baselines.multi_uav_isac.power import link_model, power_kkt
-from isac_envs.multi_uav_isac.model import Decision, Instance, Params
+from isac_envs.multi_uav_isac.model import Decision, Instance, Params, validate_instance
 
-
-def weighted_voronoi(params: Params, instance: Instance, weights=None) -> np.ndarray:
-    """a_j = argmax_m w_m beta0 N_t / d_hat_{j,m}^2 with w_m = P_total by default (power-weighted Voronoi)."""
-    w = np.full(params.num_bs, params.p_total_w) if weights is None else np.asarray(weights, float)
-    diff = instance.uav_pos_est[:, None, :] - instance.bs_pos[None, :, :]
-    d2 = np.einsum("jmc,jmc->jm", diff, diff)
-    return np.argmax(w[None, :] * params.beta0 * params.num_antennas / d2, axis=1).astype(np.int64)
+__all__ = ["solve", "weighted_voronoi"]   # weighted_voronoi lives in .association (re-exported)
 
 
 def _pool_sensing(params: Params, lm) -> np.ndarray:
@@ -43,6 +38,7 @@ def _pool_sensing(params: Params, lm) -> np.ndarray:
 
 def solve(params: Params, instance: Instance, sensing: str = "pool") -> Decision:
     """Weighted Voronoi + water-filling; ``sensing`` "pool" (default) or "min" (C5 minimum only)."""
+    validate_instance(params, instance)
     if sensing not in ("pool", "min"):
         raise ValueError(f"sensing must be 'pool' or 'min', got {sensing!r}")
     assoc = weighted_voronoi(params, instance)

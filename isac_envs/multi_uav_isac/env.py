@@ -70,6 +70,14 @@ class MultiUAVISACEnv(ISACEnv):
     (``penalty = 2``; C3 = C4 = 0 for decoded actions). AIBOT reaches G ≈ 0.66 in the paper
     setting, the Voronoi + water-filling comparison ≈ 0.60.
 
+    ## Leaderboard score
+
+    ``score_rule = "mean_reward"``: an episode's score is the mean over its ``num_slots`` steps of the
+    penalised reward above (slots are independent per-slot problems). ``info["objective"]`` (G,
+    unpenalised) and ``info["feasible"]`` are reported beside it. Every registered solver scores the
+    same through the action space as natively (round trip exact to 1e-8; 1e-6 for ``voronoi_iwf_min``,
+    whose milliwatt radar streams sit below the float32 resolution of the power code).
+
     ## Starting State
 
     ``sample_instance``: hotspot centres and weights, cooperative UAVs around their hotspot, the
@@ -83,7 +91,8 @@ class MultiUAVISACEnv(ISACEnv):
 
     ## Info
 
-    ``objective``, ``metrics`` (rate/sensing terms, sum rate, CRBs, SNRs, loads, ...),
+    ``objective``, ``metrics`` (rate/sensing terms, sum rate, CRBs, SNRs, loads, ...; a read-only
+    mapping computed on first access, ``dict(info["metrics"])`` copies it),
     ``violations`` (C3-C6), ``feasible``, ``slot`` (0-based index of the slot just played; 0 after
     reset), ``decision`` (``assoc``, ``p_comm``, ``p_sense`` as played) and ``instance``: the
     snapshot the *next* action acts on (after the terminal step: the last one).
@@ -96,8 +105,26 @@ class MultiUAVISACEnv(ISACEnv):
     **param_overrides)``: ``params`` a :class:`~.model.Params`, or ``config`` a YAML of Params
     fields (``"small"``, ``"paper"`` or a path), not both; keyword overrides of any Params field
     (``num_uavs=10``, ``rho_min=0.4``, ...) apply on top. ``render_mode``: ``"ansi"`` (text) or
-    ``"rgb_array"`` (480x480 top view).
+    ``"rgb_array"`` (480x480 top view). Every Params field has a documented range
+    (``model.INT_BOUNDS``/``model.FLOAT_BOUNDS``); a replayed ``options["instance"]`` is checked by
+    ``model.validate_instance`` (shapes against the Params, finite entries).
+
+    ## Vectorized environment
+
+    ``gym.make_vec("isac_envs/MultiUAVISAC-v0", num_envs=N)`` returns the native
+    :class:`~isac_envs.multi_uav_isac.vector.MultiUAVISACVectorEnv` (batched numpy physics, same
+    episodes as ``N`` single envs seeded ``seed + i``, same-step autoreset).
+
+    ## Version History
+
+    * v0: initial version (spec version 1). Later changes kept v0's episodes, rewards and codec:
+      validated Params ranges and replayed instances, ``score_rule``, a native vector env, lazily
+      computed ``info["metrics"]``; ``encode_action`` rounds power scores to float32 towards
+      feasibility (decoding unchanged).
     """
+
+    #: the leaderboard's episode score: mean of the per-step penalised reward (contract 4)
+    score_rule = "mean_reward"
 
     system = "multi_uav_isac"
     params_cls = Params
@@ -126,6 +153,8 @@ class MultiUAVISACEnv(ISACEnv):
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         inst = self._start_episode(seed, options, model.sample_instance)
+        if options and options.get("instance") is not None:
+            model.validate_instance(self.params, inst)
         self.slot = 0
         self.last_evaluation = None
         self.last_decision = None
@@ -136,7 +165,7 @@ class MultiUAVISACEnv(ISACEnv):
         if self.instance is None:
             raise RuntimeError("call reset() before step()")
         decision = self.decode_action(action)
-        ev = model.evaluate(self.params, self.instance, decision)
+        ev = model.evaluate_decoded(self.params, self.instance, decision)
         reward = ev.penalised(self.params.penalty)
         played = self.slot
         self.last_evaluation, self.last_decision, self._evaluated_instance = ev, decision, self.instance

@@ -14,19 +14,34 @@ from isac_envs.multi_uav_isac import model
 from isac_envs.multi_uav_isac.env import MultiUAVISACEnv
 
 
-def joint_action(params: model.Params, agent_actions: np.ndarray) -> np.ndarray:
-    """(M, 3K+2) per-BS actions -> the single-agent action (spec Sec. 7 joint decoding).
+def batch_joint_action(params: model.Params, agent_actions: np.ndarray) -> np.ndarray:
+    """(B, M, 3K+2) per-BS actions of B envs -> (B, D_act) single-agent actions (spec Sec. 7 joint decoding).
 
     Association score of UAV j for BS m = bid of agent m; the power scores of UAV j are those of
-    the agent that wins it.
+    the agent that wins it (highest bid, ties: lowest BS index).
     """
     k = params.num_uavs
-    a = np.clip(agent_actions, -1.0, 1.0)
-    bids = a[:, : k + 1].T                                   # (K+1, M)
-    assoc = np.argmax(bids, axis=1)
-    comm = a[assoc[:k], k + 1 + np.arange(k)]
-    sense = a[assoc, 2 * k + 1 + np.arange(k + 1)]
-    return np.concatenate([bids.ravel(), comm, sense])
+    a = np.minimum(np.maximum(np.asarray(agent_actions, float), -1.0), 1.0)
+    bids = np.swapaxes(a[..., : k + 1], -1, -2)                            # (B, K+1, M)
+    assoc = np.argmax(bids, axis=-1)                                        # (B, K+1)
+    comm = np.take_along_axis(a[..., k + 1: 2 * k + 1], assoc[:, None, :k], axis=-2)[:, 0]
+    sense = np.take_along_axis(a[..., 2 * k + 1:], assoc[:, None, :], axis=-2)[:, 0]
+    return np.concatenate([bids.reshape(len(a), -1), comm, sense], axis=-1)
+
+
+def joint_action(params: model.Params, agent_actions: np.ndarray) -> np.ndarray:
+    """(M, 3K+2) per-BS actions -> the single-agent action (:func:`batch_joint_action` with B = 1)."""
+    return batch_joint_action(params, np.asarray(agent_actions)[None])[0]
+
+
+def batch_agent_observations(params: model.Params, vec_obs: np.ndarray) -> np.ndarray:
+    """(B, D_obs) single-agent observations -> (B, M, D_obs + M) per-agent observations: the global
+    observation followed by the agent's one-hot (what the parallel env's ``observations()`` returns;
+    the BS agents keep no state of their own)."""
+    vec_obs = np.asarray(vec_obs, np.float32)
+    b, m = len(vec_obs), params.num_bs
+    eye = np.broadcast_to(np.eye(m, dtype=np.float32), (b, m, m))
+    return np.concatenate([np.broadcast_to(vec_obs[:, None, :], (b, m, vec_obs.shape[-1])), eye], axis=-1)
 
 
 class MultiUAVISACParallelEnv(TeamParallelEnv):

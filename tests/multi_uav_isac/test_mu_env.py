@@ -184,3 +184,82 @@ def test_parallel_missing_or_bad_action():
         penv.step({"bs_0": np.zeros(14)})
     with pytest.raises(ValueError):
         penv.step({a: np.full(14, np.nan) for a in penv.agents})
+
+
+def test_step_fast_path_equals_evaluate_and_metrics_lazy():
+    """The env step scores the decoded decision with the shared core, unchecked, metrics computed on first
+    access: the same numbers, bit for bit, as the public evaluate()."""
+    from collections.abc import Mapping
+
+    env = MultiUAVISACEnv(config="small")
+    _, info = env.reset(seed=2)
+    rng = np.random.default_rng(0)
+    for _ in range(5):
+        inst = info["instance"]
+        a = rng.uniform(-1.3, 1.3, 24)
+        _, r, _, _, info = env.step(a)
+        ev = model.evaluate(env.params, inst, model.decode_action(env.params, a))
+        assert isinstance(info["metrics"], Mapping) and not isinstance(info["metrics"], dict)
+        assert info["metrics"]._data is None                     # not computed until read
+        assert dict(info["metrics"]) == ev.metrics and info["violations"] == ev.violations
+        assert r == ev.penalised(env.params.penalty) and info["objective"] == ev.objective
+
+
+def _joint_by_hand(p, acts):
+    """Spec Sec. 7 written out per UAV: bids -> argmax (lowest index on ties), winner's power scores."""
+    k = p.num_uavs
+    a = np.clip(acts, -1, 1)
+    bids = a[:, : k + 1].T
+    win = [int(np.flatnonzero(row == row.max())[0]) for row in bids]
+    comm = [a[win[j], k + 1 + j] for j in range(k)]
+    sense = [a[win[j], 2 * k + 1 + j] for j in range(k + 1)]
+    return np.concatenate([bids.ravel(), comm, sense])
+
+
+def test_batched_multiagent_hooks_equal_the_parallel_env():
+    """Contract 6: batch_agent_observations / batch_joint_action equal the parallel env's own
+    observations() / joint_action() (the BS agents are stateless)."""
+    from isac_envs.multi_uav_isac.parallel import batch_agent_observations, batch_joint_action
+
+    rng = np.random.default_rng(3)
+    for config in ("small", "paper"):
+        penv = MultiUAVISACParallelEnv(config=config)
+        p = penv.params
+        obs_rows, own_obs, acts, own_joint = [], [], [], []
+        for seed in range(3):
+            obs, _ = penv.reset(seed=seed)
+            for _ in range(2):
+                a = rng.uniform(-1.5, 1.5, (p.num_bs, 3 * p.num_uavs + 2))
+                a[:, 0] = a[0, 0]                       # ties in the bids -> lowest BS index wins
+                acts.append(a)
+                own_joint.append(_joint_by_hand(p, a))
+                assert np.array_equal(penv.joint_action(a), own_joint[-1])
+                obs_rows.append(penv.state())
+                own_obs.append(np.stack([obs[ag] for ag in penv.possible_agents]))
+                obs, *_ = penv.step({ag: a[i] for i, ag in enumerate(penv.possible_agents)})
+        batched_obs = batch_agent_observations(p, np.stack(obs_rows))
+        assert batched_obs.dtype == np.float32 and np.array_equal(batched_obs, np.stack(own_obs))
+        assert np.array_equal(batch_joint_action(p, np.stack(acts)), np.stack(own_joint))
+
+
+@pytest.mark.parametrize("num_bs", [64, 128])
+def test_swarm_scale_parallel_env_steps_and_resets(num_bs):
+    """Issue 12 item 4: the PettingZoo env runs with 64 and 128 BS agents (default K = 18 UAVs); the team
+    reward is the single-agent reward of the joint action, every observation finite, episodes reset."""
+    penv = MultiUAVISACParallelEnv(num_bs=num_bs, num_slots=3)
+    senv = MultiUAVISACEnv(num_bs=num_bs, num_slots=3)
+    p = penv.params
+    assert len(penv.possible_agents) == num_bs and penv.observation_space("bs_0").shape == (model.obs_dim(p) + num_bs,)
+    rng = np.random.default_rng(num_bs)
+    for episode in range(2):
+        obs, _ = penv.reset(seed=episode)
+        senv.reset(seed=episode)
+        assert np.array_equal(obs[f"bs_{num_bs - 1}"][-num_bs:], np.eye(num_bs, dtype=np.float32)[-1])
+        while penv.agents:
+            acts = rng.uniform(-1, 1, (num_bs, 3 * p.num_uavs + 2)).astype(np.float32)
+            obs, rew, terms, _, infos = penv.step({a: acts[i] for i, a in enumerate(penv.possible_agents)})
+            _, r, term, _, info = senv.step(joint_action(p, acts))
+            assert rew["bs_0"] == r == rew[f"bs_{num_bs - 1}"] and terms["bs_0"] == term
+            assert all(np.all(np.isfinite(o)) for o in obs.values())
+            assert np.isfinite(r) and len(set(info["decision"]["assoc"].tolist())) > 1
+        assert term

@@ -279,6 +279,34 @@ def test_codec_round_trip_a14():
     assert model.encode_action(p, d).dtype == np.float32
 
 
+def test_encode_rounds_towards_feasibility():
+    """Decisions whose radar streams sit exactly at their C5 bound (communication-centric scheme) stay
+    feasible through the float32 codec: every decoded power >= the decision's, except one link per BS
+    that gives back what the rounding added where the budget binds; no BS above P_total."""
+    from baselines.multi_uav_isac import voronoi_iwf
+
+    flipped_before = 0
+    for seed in range(6):
+        inst = model.sample_instance(PAPER, np.random.default_rng(seed))
+        d = voronoi_iwf.solve(PAPER, inst, sensing="min")
+        if not model.evaluate(PAPER, inst, d).feasible:
+            continue
+        a = model.encode_action(PAPER, d)
+        d2 = model.decode_action(PAPER, a)
+        assert model.evaluate(PAPER, inst, d2).feasible
+        p, p2 = np.concatenate([d.p_comm, d.p_sense]), np.concatenate([d2.p_comm, d2.p_sense])
+        bs = model.link_bs(PAPER, d.assoc)
+        lowered = np.bincount(bs[p2 < p], minlength=PAPER.num_bs)
+        assert lowered.max() <= 1
+        assert np.all(np.bincount(bs, p2, PAPER.num_bs) <= PAPER.p_total_w)
+        assert np.all(np.abs(p2 - p) <= 2 * 2.0**-24 * (PAPER.p_max_w - PAPER.p_min_w) * PAPER.num_uavs)
+        # nearest rounding (the old encoder) loses C5 on some of these
+        near = np.clip(2 * (p - PAPER.p_min_w) / (PAPER.p_max_w - PAPER.p_min_w) - 1, -1, 1).astype(np.float32)
+        old = model.decode_action(PAPER, np.concatenate([a[: (PAPER.num_uavs + 1) * PAPER.num_bs], near]))
+        flipped_before += not model.evaluate(PAPER, inst, old).feasible
+    assert flipped_before >= 1
+
+
 @pytest.mark.parametrize("action", [np.zeros(10), np.full(24, np.nan), np.array(["a"] * 24)])
 def test_decode_bad_action(action):
     with pytest.raises((ValueError, TypeError)):
