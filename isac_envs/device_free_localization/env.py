@@ -125,6 +125,8 @@ class DeviceFreeLocalizationEnv(ISACEnv):
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         inst = self._start_episode(seed, options, model.sample_instance)
+        if options and options.get("instance") is not None:
+            model.validate_instance(self.params, inst)  # shapes, finiteness, layout of a given instance
         self.slot = 0
         self.last_evaluation = None
         self.last_decision = None

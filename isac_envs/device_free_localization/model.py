@@ -22,11 +22,8 @@ from isac_envs.core import (
     FEASIBILITY_TOL,
     Evaluation,
     ParamsBase,
-    require_finite,
     require_in_range,
     require_int,
-    require_nonnegative,
-    require_positive,
 )
 from isac_envs.physics.channels import log_distance_gain
 from isac_envs.physics.geometry import hexagon_normals
@@ -44,7 +41,7 @@ __all__ = [
     "sample_instance", "instance_from_state", "advance_instance", "evaluate",
     "normalised_gains", "comm_sinr", "sensing_sinr", "range_std_m",
     "decode_power_w", "encode_power", "observation", "local_observation",
-    "OBS_DIM", "LOCAL_OBS_DIM",
+    "OBS_DIM", "LOCAL_OBS_DIM", "PARAM_BOUNDS", "validate_instance",
 ]
 
 SYSTEM = "device_free_localization"
@@ -59,6 +56,43 @@ _UPPER = np.triu(np.ones((NUM_BS, NUM_BS)), 1)  # strict upper triangle mask
 
 
 # ============================================================================ parameters
+#: Documented range of every numeric Params field: name -> (low, high, low excluded?, unit).
+#: Physical and wide (sizes capped far above any use); within them every observation, reward and
+#: solver decision is finite (tested at the corners). num_bs must be 3.
+PARAM_BOUNDS: dict[str, tuple[float, float, bool, str]] = {
+    "hex_radius_m": (1.0, 1e5, False, "m"),
+    "comm_radius_m": (0.0, 1e5, True, "m"),
+    "min_ue_distance_m": (0.0, 1e5, True, "m"),
+    "min_link_distance_m": (0.01, 1e3, False, "m (far-field guard)"),
+    "bs_height_m": (0.0, 1e4, True, "m"),
+    "ue_height_m": (0.0, 1e4, False, "m"),
+    "target_height_m": (0.0, 1e4, False, "m"),
+    "sector_width_deg": (0.0, 120.0, True, "deg"),
+    "bs_antenna_gain_dbi": (-30.0, 60.0, False, "dBi"),
+    "ue_antenna_gain_dbi": (-30.0, 60.0, False, "dBi"),
+    "carrier_frequency_hz": (1e8, 3e11, False, "Hz (100 MHz - 300 GHz)"),
+    "subcarrier_spacing_hz": (1e3, 1e7, False, "Hz"),
+    "num_subcarriers": (1, 100_000, False, "subcarriers"),
+    "num_symbols": (1, 100_000, False, "OFDM symbols"),
+    "noise_figure_db": (0.0, 30.0, False, "dB (a noise figure is >= 0 dB)"),
+    "noise_temperature_k": (1.0, 1e4, False, "K"),
+    "max_power_dbm": (-30.0, 80.0, False, "dBm"),
+    "si_level_db": (-200.0, 0.0, False, "dB (residual SI gain; 0 dB = no cancellation)"),
+    "comm_sinr_threshold_db": (-30.0, 40.0, False, "dB"),
+    "rician_k_db": (-50.0, 50.0, False, "dB"),
+    "comm_pathloss_exponent": (1.0, 8.0, False, "(dimensionless)"),
+    "reference_distance_m": (0.01, 100.0, False, "m"),
+    "target_rcs_dbsm": (-60.0, 60.0, False, "dBsm"),
+    "range_std_cap_m": (0.0, 1e6, True, "m"),
+    "target_speed_mps": (0.0, 1e4, False, "m/s"),
+    "target_heading_std_deg": (0.0, 360.0, False, "deg"),
+    "slot_duration_s": (0.0, 3600.0, True, "s"),
+    "episode_length": (1, 1_000_000, False, "slots"),
+    "penalty": (0.0, 1e6, False, "m per unit of violation"),
+    "power_dynamic_range_db": (0.0, 200.0, True, "dB"),
+}
+
+
 @dataclass(frozen=True)
 class Params(ParamsBase):
     """Every constant of the system (spec Sec. 2); SI units inside, dB fields carry the unit."""
@@ -96,27 +130,33 @@ class Params(ParamsBase):
     power_dynamic_range_db: float = 40.0
 
     def validate(self) -> None:
+        """Every field within its documented range (:data:`PARAM_BOUNDS`), plus the cross-field rules.
+
+        The ranges are physical (FR1-FR3 radio, macro to small cells) and wide; they guarantee that
+        every accepted value gives finite observations, rewards and solver decisions.
+        """
         if isinstance(self.num_bs, bool) or not isinstance(self.num_bs, numbers.Integral) or self.num_bs != NUM_BS:
             raise ValueError(f"num_bs must be 3 (the hexagon layout is defined for 3 BSs), got {self.num_bs!r}")
-        for name in ("hex_radius_m", "comm_radius_m", "min_ue_distance_m", "min_link_distance_m",
-                     "bs_height_m", "reference_distance_m", "range_std_cap_m", "carrier_frequency_hz",
-                     "subcarrier_spacing_hz", "noise_temperature_k", "comm_pathloss_exponent",
-                     "slot_duration_s", "power_dynamic_range_db"):
-            require_positive(name, getattr(self, name))
-        for name in ("ue_height_m", "target_height_m", "target_speed_mps", "target_heading_std_deg", "penalty"):
-            require_nonnegative(name, getattr(self, name))
-        for name in ("bs_antenna_gain_dbi", "ue_antenna_gain_dbi", "noise_figure_db", "max_power_dbm",
-                     "si_level_db", "comm_sinr_threshold_db", "rician_k_db", "target_rcs_dbsm"):
-            require_finite(name, getattr(self, name))
         for name in ("num_subcarriers", "num_symbols", "episode_length"):
             require_int(name, getattr(self, name), 1)
-        require_in_range("sector_width_deg", self.sector_width_deg, 0.0, 120.0, lo_open=True)
+        for name, (lo, hi, lo_open, unit) in PARAM_BOUNDS.items():
+            value = getattr(self, name)
+            try:
+                require_in_range(name, value, lo, hi, lo_open=lo_open)
+            except ValueError:
+                lb = "(" if lo_open else "["
+                raise ValueError(f"{name} must be a number in {lb}{lo:g}, {hi:g}] {unit}, got {value!r}") from None
         if not self.min_ue_distance_m < self.comm_radius_m:
             raise ValueError(f"min_ue_distance_m must be < comm_radius_m ({self.comm_radius_m!r}), "
                              f"got {self.min_ue_distance_m!r}")
         if not self.comm_radius_m <= self.hex_radius_m:
             raise ValueError(f"comm_radius_m must be <= hex_radius_m ({self.hex_radius_m!r}) so that every UE "
                              f"lies in the hexagon, got {self.comm_radius_m!r}")
+        step_m = self.target_speed_mps * self.slot_duration_s
+        if step_m > self.apothem_m:
+            raise ValueError(f"target_speed_mps * slot_duration_s (one slot's move, {step_m!r} m) must be <= the "
+                             f"hexagon apothem hex_radius_m*sqrt(3)/2 ({self.apothem_m!r} m), got "
+                             f"target_speed_mps={self.target_speed_mps!r}")
 
     # ---------------------------------------------------------------- derived constants
     @cached_property
@@ -226,6 +266,46 @@ class NormalisedGains:
     si: np.ndarray          # S_b = k |beta_b|^2
     comm: np.ndarray        # H_bj = k G^c_bj
     comm_direct: np.ndarray  # g_j = H_jj
+
+
+#: Instance field -> shape (fixed by the 3-BS layout); every entry must be finite.
+INSTANCE_SHAPES: dict[str, tuple[int, ...]] = {
+    "bs_positions_m": (NUM_BS, 3), "bs_boresight_rad": (NUM_BS,), "ue_positions_m": (NUM_BS, 3),
+    "target_position_m": (3,), "target_heading_rad": (), "comm_fading": (NUM_BS, NUM_BS),
+    "bs_bs_fading": (NUM_BS, NUM_BS), "comm_gain": (NUM_BS, NUM_BS), "bs_bs_gain": (NUM_BS, NUM_BS),
+    "echo_gain": (NUM_BS, NUM_BS), "target_ue_gain": (NUM_BS, NUM_BS), "si_gain": (NUM_BS,),
+}
+_NONNEGATIVE_FIELDS = ("comm_fading", "bs_bs_fading", "comm_gain", "bs_bs_gain", "echo_gain", "target_ue_gain",
+                       "si_gain")
+
+
+def validate_instance(params: Params, instance: Instance) -> None:
+    """Raise ValueError naming the Instance field if its shape, finiteness, sign or layout is wrong.
+
+    Shapes are fixed by the 3-BS layout (:data:`INSTANCE_SHAPES`); every entry must be finite, fading
+    samples and gains >= 0, and the BS layout must be the one of ``params`` (hex_radius_m, bs_height_m).
+    """
+    if not isinstance(instance, Instance):
+        raise TypeError(f"instance must be a device_free_localization Instance, got {type(instance).__name__}")
+    for name, shape in INSTANCE_SHAPES.items():
+        try:
+            value = np.asarray(getattr(instance, name), dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"Instance.{name} must be a real array of shape {shape}, "
+                             f"got {type(getattr(instance, name)).__name__}") from None
+        if value.shape != shape:
+            raise ValueError(f"Instance.{name} must have shape {shape} (3 BSs), got {value.shape}")
+        bad = ~np.isfinite(value)
+        if bad.any():
+            raise ValueError(f"Instance.{name} has non-finite entries at {np.argwhere(bad).tolist()}: "
+                             f"{value[bad].tolist()}")
+        if name in _NONNEGATIVE_FIELDS and (value < 0).any():
+            raise ValueError(f"Instance.{name} must be >= 0, got negative entries at "
+                             f"{np.argwhere(value < 0).tolist()}")
+    if not np.allclose(instance.bs_positions_m, params.bs_positions_m, rtol=1e-9, atol=1e-9):
+        raise ValueError("Instance.bs_positions_m does not match the layout of these Params (hex_radius_m="
+                         f"{params.hex_radius_m!r}, bs_height_m={params.bs_height_m!r}): the instance was drawn "
+                         "with other Params")
 
 
 # ============================================================================ channels
