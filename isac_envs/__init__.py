@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 #: system package -> (Gymnasium id, "module:Class" entry point, PettingZoo module or None)
 SYSTEMS: dict[str, tuple[str, str, str | None]] = {
     "device_free_localization": (
-        "isac_envs/DeviceFreeLocalization-v0",
+        "isac_envs/DeviceFreeLocalization-v1",
         "isac_envs.device_free_localization.env:DeviceFreeLocalizationEnv",
-        "isac_envs.multiagent.device_free_localization_v0",
+        "isac_envs.multiagent.device_free_localization_v1",
     ),
     "multi_uav_isac": (
         "isac_envs/MultiUAVISAC-v0",
@@ -37,6 +37,22 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
+#: Older versions and variants, registered next to the current ids of SYSTEMS:
+#: system -> list of ``register()`` keyword dicts (id, entry_point, kwargs, vector_entry_point).
+EXTRA_IDS: dict[str, list[dict]] = {
+    # v0: the 40 dB action power range (v1: 80 dB); same class, the old range as a registration kwarg
+    "device_free_localization": [
+        dict(id="isac_envs/DeviceFreeLocalization-v0",
+             entry_point="isac_envs.device_free_localization.env:DeviceFreeLocalizationEnv",
+             kwargs={"power_dynamic_range_db": 40.0}),
+    ],
+}
+
+#: Native vector envs (``gym.make_vec(id, num_envs=N)``): Gymnasium id -> "module:Class".
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+}
+
+
 def available_systems() -> list[str]:
     """Systems whose package is present in this installation (in the table's order)."""
     return [s for s in SYSTEMS if importlib.util.find_spec(f"isac_envs.{s}") is not None]
@@ -45,10 +61,12 @@ def available_systems() -> list[str]:
 def _register_all() -> None:
     for system in available_systems():
         env_id, entry_point, _ = SYSTEMS[system]
-        if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+        for spec in [dict(id=env_id, entry_point=entry_point), *EXTRA_IDS.get(system, [])]:
+            if spec["id"] not in registry:
+                vector = VECTOR_ENTRY_POINTS.get(spec["id"])
+                register(**spec, **({"vector_entry_point": vector} if vector else {}))
 
 
 _register_all()
 
-__all__ = ["SYSTEMS", "available_systems", "__version__"]
+__all__ = ["SYSTEMS", "EXTRA_IDS", "VECTOR_ENTRY_POINTS", "available_systems", "__version__"]

@@ -127,7 +127,7 @@ class Params(ParamsBase):
     slot_duration_s: float = 0.5
     episode_length: int = 50
     penalty: float = 2.0
-    power_dynamic_range_db: float = 40.0
+    power_dynamic_range_db: float = 80.0  # v1; DeviceFreeLocalization-v0 is registered with 40.0
 
     def validate(self) -> None:
         """Every field within its documented range (:data:`PARAM_BOUNDS`), plus the cross-field rules.

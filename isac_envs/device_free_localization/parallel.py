@@ -43,9 +43,13 @@ class DeviceFreeLocalizationParallelEnv(TeamParallelEnv):
     | 24    | t / T                                                                        |
 
     Arguments as the single-agent env: ``params=``, ``config=``, ``render_mode=``, Params overrides.
+
+    Version History: ``device_free_localization_v1`` decodes the joint action with the v1 span
+    (80 dB, ``DeviceFreeLocalization-v1``); ``device_free_localization_v0`` is this class with
+    ``power_dynamic_range_db=40`` (the v0 span), as built by the v0 module.
     """
 
-    metadata = {"name": "device_free_localization_v0", "is_parallelizable": True,
+    metadata = {"name": "device_free_localization_v1", "is_parallelizable": True,
                 "render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_cls = DeviceFreeLocalizationEnv
     agent_prefix = "bs"

@@ -1,7 +1,11 @@
-"""PettingZoo entry points of device-free localisation (agents: the BSs ``bs_0..bs_2``).
+"""PettingZoo entry points of device-free localisation, v0 (kept for agents trained on it).
 
     from isac_envs.multiagent import device_free_localization_v0
     env = device_free_localization_v0.parallel_env(si_level_db=-90)
+
+v0 decodes each BS's action over the 40 dB power span of ``isac_envs/DeviceFreeLocalization-v0``
+(the keyword override ``power_dynamic_range_db=40``, unless given). New work: use
+:mod:`isac_envs.multiagent.device_free_localization_v1` (80 dB span).
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from typing import Any
 
 from isac_envs.device_free_localization.parallel import DeviceFreeLocalizationParallelEnv
 
+V0_OVERRIDES = {"power_dynamic_range_db": 40.0}
+
 
 def parallel_env(**kwargs: Any) -> DeviceFreeLocalizationParallelEnv:
-    """The ``ParallelEnv`` (keywords as the single-agent env: params=, config=, render_mode=, overrides)."""
-    return DeviceFreeLocalizationParallelEnv(**kwargs)
+    """The v0 ``ParallelEnv`` (keywords as the single-agent env: params=, config=, render_mode=, overrides)."""
+    env = DeviceFreeLocalizationParallelEnv(**{**V0_OVERRIDES, **kwargs})
+    env.metadata = {**env.metadata, "name": "device_free_localization_v0"}
+    return env
 
 
 def env(**kwargs: Any):

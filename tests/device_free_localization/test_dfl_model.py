@@ -263,8 +263,10 @@ def test_codec_round_trip_and_ends():
     back = np.array([model.encode_power(model.decode_power_w(x, P), P) for x in a])
     np.testing.assert_allclose(back, a, atol=1e-6)
     np.testing.assert_allclose(model.decode_power_w(np.ones(3), P), P.max_power_w)
-    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P), 1e-4 * P.max_power_w)
-    np.testing.assert_array_equal(model.encode_power(np.array([0.0, -1.0, 1e-9]), P), [-1, -1, -1])
+    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P), 1e-8 * P.max_power_w)  # v1: 80 dB span
+    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P.replace(power_dynamic_range_db=40.0)),
+                               1e-4 * P.max_power_w)  # v0: 40 dB span
+    np.testing.assert_array_equal(model.encode_power(np.array([0.0, -1.0, 1e-12]), P), [-1, -1, -1])
 
 
 def test_observation_is_lossless_snr():
