@@ -162,19 +162,20 @@ class DeviceFreeLocalizationEnv(ISACEnv):
         self.last_decision = None
         self._evaluated_instance = None
         self._trail = [inst.target_position_m[:2].copy()]
+        self._comm_path_gain = model.comm_path_gain(self.params, inst.ue_positions_m)  # UEs fixed per episode
         return model.observation(self.params, inst, 0), {"slot": 0, "instance": inst}
 
     def step(self, action):
         if self.instance is None:
             raise RuntimeError("call reset() before step()")
         decision = self.decode_action(action)
-        ev = model.evaluate(self.params, self.instance, decision)
+        ev = model.evaluate_power(self.params, self.instance, decision.tx_power_w)  # decoded: finite, (3,)
         reward = ev.penalised(self.params.penalty)
         played = self.slot
         self.slot += 1
         truncated = self.slot >= self.params.episode_length
         self.last_evaluation, self.last_decision, self._evaluated_instance = ev, decision, self.instance
-        self.instance = model.advance_instance(self.params, self.instance, self.np_random)
+        self.instance = model.advance_instance(self.params, self.instance, self.np_random, self._comm_path_gain)
         self._trail.append(self.instance.target_position_m[:2].copy())
         info = {"objective": ev.objective, "metrics": ev.metrics, "violations": ev.violations,
                 "feasible": ev.feasible, "tx_power_w": decision.tx_power_w.copy(), "slot": played,

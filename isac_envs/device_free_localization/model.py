@@ -204,6 +204,20 @@ class Params(ParamsBase):
                 "rician_k": float(db_to_lin(self.rician_k_db))}
 
     @cached_property
+    def si_gain(self) -> np.ndarray:
+        """(S5) |beta_b|^2 for every BS, (3,), read-only (shared by every Instance)."""
+        out = np.full(NUM_BS, self.gain_constants["si"])
+        out.setflags(write=False)
+        return out
+
+    @cached_property
+    def bs_bs_path_gain(self) -> np.ndarray:
+        """(S2) without the fading, (3, 3), read-only (the BS layout is fixed)."""
+        out = bs_bs_path_gain(self)
+        out.setflags(write=False)
+        return out
+
+    @cached_property
     def bs_positions_m(self) -> np.ndarray:
         theta = np.deg2rad(90.0 + 120.0 * np.arange(NUM_BS))  # alternate hexagon vertices
         pos = np.stack([self.hex_radius_m * np.cos(theta), self.hex_radius_m * np.sin(theta),
@@ -322,10 +336,57 @@ def radar_gain(tx_target_m: np.ndarray, target_rx_m: np.ndarray, wavelength_m: f
                                tx_gain_lin, rx_gain_lin)
 
 
-def _distances_m(points_m: np.ndarray, floor_m: float) -> np.ndarray:
-    """All pairwise 3-D distances of the rows of ``points_m`` (n, 3), floored at d_min -> (n, n)."""
-    diff = points_m[:, None, :] - points_m[None, :, :]
-    return np.maximum(np.sqrt(np.einsum("ijk,ijk->ij", diff, diff)), floor_m)
+def _distance_m(a_m: np.ndarray, b_m: np.ndarray, floor_m: float) -> np.ndarray:
+    """3-D distances |a - b| over the last axis (broadcast), floored at d_min."""
+    diff = a_m - b_m
+    return np.maximum(np.sqrt(np.einsum("...k,...k->...", diff, diff)), floor_m)
+
+
+def comm_path_gain(params: Params, ue_positions_m: np.ndarray) -> np.ndarray:
+    """(S1) without the fading: G_BS G_UE (lambda/(4 pi d0))^2 (d_bj/d0)^-eta, [..., b, j].
+
+    Batched over leading axes of ``ue_positions_m`` (..., 3, 3); constant within an episode (fixed UEs).
+    """
+    g = params.gain_constants
+    d = _distance_m(params.bs_positions_m[:, None, :], ue_positions_m[..., None, :, :], params.min_link_distance_m)
+    return comm_channel_gain(d, 1.0, g["bs"] * g["ue"], params.wavelength_m, params.comm_pathloss_exponent,
+                             params.reference_distance_m)
+
+
+def bs_bs_path_gain(params: Params) -> np.ndarray:
+    """(S2) without the fading: G_BS^2 (lambda/(4 pi d0))^2 (d_b'b/d0)^-eta, (3, 3) (the diagonal meets zero fading)."""
+    g = params.gain_constants
+    bs = params.bs_positions_m
+    d = _distance_m(bs[:, None, :], bs[None, :, :], params.min_link_distance_m)
+    return comm_channel_gain(d, 1.0, g["bs"] * g["bs"], params.wavelength_m, params.comm_pathloss_exponent,
+                             params.reference_distance_m)
+
+
+def target_gains(params: Params, target_position_m: np.ndarray, ue_positions_m: np.ndarray):
+    """(S3) echo |alpha_b'b|^2 and (S4) target-to-UE |alpha_bj|^2, both (..., 3, 3), batched over leading axes."""
+    g = params.gain_constants
+    tgt = target_position_m[..., None, :]
+    d_bs_t = _distance_m(params.bs_positions_m, tgt, params.min_link_distance_m)   # (..., 3)
+    d_t_ue = _distance_m(ue_positions_m, tgt, params.min_link_distance_m)          # (..., 3)
+    lam, rcs = params.wavelength_m, g["rcs_m2"]
+    echo = bistatic_radar_gain(d_bs_t[..., :, None], d_bs_t[..., None, :], lam, rcs, g["bs"], g["bs"])   # (S3)
+    to_ue = bistatic_radar_gain(d_bs_t[..., :, None], d_t_ue[..., None, :], lam, rcs, g["bs"], g["ue"])  # (S4)
+    return echo, to_ue
+
+
+def _instance_at(params: Params, ue: np.ndarray, tgt: np.ndarray, heading: float, f_comm: np.ndarray,
+                 f_bb: np.ndarray, comm_pg: np.ndarray) -> Instance:
+    """The Instance of a state, given the episode's cached comm path gain (S1 without fading)."""
+    echo, to_ue = target_gains(params, tgt, ue)
+    return Instance(
+        bs_positions_m=params.bs_positions_m, bs_boresight_rad=params.bs_boresight_rad,
+        ue_positions_m=ue, target_position_m=tgt, target_heading_rad=float(heading),
+        comm_fading=f_comm, bs_bs_fading=f_bb,
+        comm_gain=comm_pg * f_comm,                    # (S1)
+        bs_bs_gain=params.bs_bs_path_gain * f_bb,      # (S2)
+        echo_gain=echo, target_ue_gain=to_ue,          # (S3), (S4)
+        si_gain=params.si_gain,                        # (S5)
+    )
 
 
 def instance_from_state(params: Params, ue_positions_m, target_position_m, target_heading_rad,
@@ -336,41 +397,48 @@ def instance_from_state(params: Params, ue_positions_m, target_position_m, targe
     f_comm = np.array(comm_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
     f_bb = np.array(bs_bs_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
     np.fill_diagonal(f_bb, 0.0)
-    d = _distances_m(np.vstack([params.bs_positions_m, ue, tgt]), params.min_link_distance_m)  # BS 0-2, UE 3-5, T 6
-    d_bs_t, d_t_ue = d[:3, 6], d[6, 3:6]
-    g = params.gain_constants
-    lam, eta, d0, rcs = params.wavelength_m, params.comm_pathloss_exponent, params.reference_distance_m, g["rcs_m2"]
-    return Instance(
-        bs_positions_m=params.bs_positions_m, bs_boresight_rad=params.bs_boresight_rad,
-        ue_positions_m=ue, target_position_m=tgt, target_heading_rad=float(target_heading_rad),
-        comm_fading=f_comm, bs_bs_fading=f_bb,
-        comm_gain=comm_channel_gain(d[:3, 3:6], f_comm, g["bs"] * g["ue"], lam, eta, d0),   # (S1)
-        bs_bs_gain=comm_channel_gain(d[:3, :3], f_bb, g["bs"] * g["bs"], lam, eta, d0),     # (S2)
-        echo_gain=radar_gain(d_bs_t, d_bs_t, lam, rcs, g["bs"], g["bs"]),                   # (S3)
-        target_ue_gain=radar_gain(d_bs_t, d_t_ue, lam, rcs, g["bs"], g["ue"]),              # (S4)
-        si_gain=np.full(NUM_BS, g["si"]),                                                   # (S5)
-    )
+    return _instance_at(params, ue, tgt, target_heading_rad, f_comm, f_bb, comm_path_gain(params, ue))
 
 
 # ============================================================================ sampling
-def _rician_power(rng: np.random.Generator, los_amplitude: float, nlos_scale: float) -> np.ndarray:
-    """(3, 3) samples |g|^2 of g = sqrt(K/(K+1)) e^{j phase} + sqrt(1/(K+1)) (re + j im)/sqrt(2); draws phase, re, im.
+_TWO_PI = 2.0 * np.pi
 
-    The same draws and formula as ``physics.channels.rician_power_samples``, without complex arithmetic.
+
+def rician_power(los_amplitude: float, nlos_scale: float, phase: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """|g|^2 of g = sqrt(K/(K+1)) e^{j phase} + sqrt(1/(K+1)) (re + j im)/sqrt(2); normals[..., 0/1, :, :] = re/im.
+
+    The formula of ``physics.channels.rician_power_samples`` without complex arithmetic; batched.
     """
-    phase = rng.uniform(0.0, 2.0 * np.pi, (NUM_BS, NUM_BS))
-    re = rng.standard_normal((NUM_BS, NUM_BS))
-    im = rng.standard_normal((NUM_BS, NUM_BS))
+    re, im = normals[..., 0, :, :], normals[..., 1, :, :]
     return (los_amplitude * np.cos(phase) + nlos_scale * re) ** 2 + (los_amplitude * np.sin(phase) + nlos_scale * im) ** 2
+
+
+def draw_fading(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Draw steps 5-6 of spec Sec. 3: phases (2, 3, 3) and normals (2, 2, 3, 3), [comm / BS-BS][re / im].
+
+    ``2 pi rng.random`` is bit-identical to ``rng.uniform(0, 2 pi)``; one ``standard_normal`` call for re
+    and im equals two consecutive calls.
+    """
+    phase, normals = np.empty((2, NUM_BS, NUM_BS)), np.empty((2, 2, NUM_BS, NUM_BS))
+    for link in range(2):  # comm, then BS-BS: phase, re, im each
+        rng.random(out=phase[link])
+        rng.standard_normal(out=normals[link])
+    phase *= _TWO_PI
+    return phase, normals
+
+
+def fading_from_draws(params: Params, phase: np.ndarray, normals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Comm fading (..., 3, 3) and reciprocal BS-BS fading (upper triangle mirrored, zero diagonal)."""
+    k = params.gain_constants["rician_k"]
+    los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
+    power = rician_power(los, nlos, phase, normals)  # (..., 2, 3, 3)
+    upper = power[..., 1, :, :] * _UPPER
+    return power[..., 0, :, :], upper + np.swapaxes(upper, -1, -2)
 
 
 def _sample_fading(params: Params, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Draw steps 5-6: comm fading (3, 3), then reciprocal BS-BS fading (upper triangle mirrored)."""
-    k = params.gain_constants["rician_k"]
-    los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
-    comm = _rician_power(rng, los, nlos)
-    upper = _rician_power(rng, los, nlos) * _UPPER
-    return comm, upper + upper.T
+    return fading_from_draws(params, *draw_fading(rng))
 
 
 def _sample_ues_m(params: Params, rng: np.random.Generator) -> np.ndarray:
@@ -392,13 +460,20 @@ def _sample_target_xy_m(params: Params, rng: np.random.Generator) -> np.ndarray:
             return xy
 
 
-def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
-    """A fresh snapshot with the normative draw order of spec Sec. 3."""
+def draw_episode_start(params: Params, rng: np.random.Generator):
+    """Draw steps 1-6 of spec Sec. 3: (ue (3, 3), target (3,), heading, fading phases, fading normals)."""
     ue = _sample_ues_m(params, rng)
     xy = _sample_target_xy_m(params, rng)
     heading = rng.uniform(0.0, 2.0 * np.pi)
-    comm, bb = _sample_fading(params, rng)
-    return instance_from_state(params, ue, np.append(xy, params.target_height_m), heading, comm, bb)
+    phase, normals = draw_fading(rng)
+    return ue, np.append(xy, params.target_height_m), heading, phase, normals
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """A fresh snapshot with the normative draw order of spec Sec. 3."""
+    ue, tgt, heading, phase, normals = draw_episode_start(params, rng)
+    comm, bb = fading_from_draws(params, phase, normals)
+    return _instance_at(params, ue, tgt, heading, comm, bb, comm_path_gain(params, ue))
 
 
 def reflect_in_hexagon(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -415,16 +490,46 @@ def reflect_in_hexagon(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float)
     return np.array([x, y]), np.array([vx, vy])
 
 
-def advance_instance(params: Params, instance: Instance, rng: np.random.Generator) -> Instance:
-    """One slot: random-walk heading, move at v, bounce off the hexagon, fresh fading (spec Sec. 3)."""
+def reflect_in_hexagon_batch(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float):
+    """:func:`reflect_in_hexagon` over a leading batch axis, (B, 2) each; the same operations, bit for bit."""
+    x, y, vx, vy = xy_m[:, 0], xy_m[:, 1], velocity[:, 0], velocity[:, 1]
+    for _ in range(2):
+        for nx, ny in _HEX_NORMALS_LIST:
+            s = nx * x + ny * y
+            hit = np.abs(s) > apothem_m
+            if not hit.any():
+                continue
+            shift = np.where(hit, 2.0 * (s - np.copysign(apothem_m, s)), 0.0)
+            x, y = np.where(hit, x - shift * nx, x), np.where(hit, y - shift * ny, y)
+            vn = 2.0 * (vx * nx + vy * ny)
+            vx, vy = np.where(hit, vx - vn * nx, vx), np.where(hit, vy - vn * ny, vy)
+    return np.stack([x, y], axis=1), np.stack([vx, vy], axis=1)
+
+
+def move_target_batch(params: Params, xy_m: np.ndarray, heading_rad: np.ndarray, heading_noise: np.ndarray):
+    """Advance steps 1-2 of spec Sec. 3 for a batch: random-walk heading, move at v, bounce. (B, 2), (B,), (B,)."""
+    heading = heading_rad + math.radians(params.target_heading_std_deg) * heading_noise
+    v = np.stack([np.cos(heading), np.sin(heading)], axis=1)
+    xy, v = reflect_in_hexagon_batch(xy_m + params.target_speed_mps * params.slot_duration_s * v, v,
+                                     params.apothem_m)
+    return xy, np.arctan2(v[:, 1], v[:, 0]) % _TWO_PI
+
+
+def advance_instance(params: Params, instance: Instance, rng: np.random.Generator,
+                     comm_path_gain_cache: np.ndarray | None = None) -> Instance:
+    """One slot: random-walk heading, move at v, bounce off the hexagon, fresh fading (spec Sec. 3).
+
+    ``comm_path_gain_cache``: the episode's :func:`comm_path_gain` of the (fixed) UEs, to skip recomputing it.
+    """
     heading = instance.target_heading_rad + math.radians(params.target_heading_std_deg) * rng.standard_normal()
     v = np.array([math.cos(heading), math.sin(heading)])
     xy = instance.target_position_m[:2] + params.target_speed_mps * params.slot_duration_s * v
     xy, v = reflect_in_hexagon(xy, v, params.apothem_m)
     heading = math.atan2(float(v[1]), float(v[0])) % (2.0 * math.pi)
     comm, bb = _sample_fading(params, rng)
-    return instance_from_state(params, instance.ue_positions_m, np.append(xy, params.target_height_m),
-                               heading, comm, bb)
+    ue = instance.ue_positions_m
+    pg = comm_path_gain(params, ue) if comm_path_gain_cache is None else comm_path_gain_cache
+    return _instance_at(params, ue, np.append(xy, params.target_height_m), heading, comm, bb, pg)
 
 
 # ============================================================================ SINRs and range STD
@@ -434,10 +539,17 @@ def effective_comm_gain(instance: Instance) -> np.ndarray:
 
 
 def comm_sinr(power_w: np.ndarray, comm_gain_eff: np.ndarray, noise_power_w: float) -> np.ndarray:
-    """(S7) SINR^c_j = p_j G_jj / (sum_{b != j} p_b G_bj + sigma^2)."""
-    rx = power_w[:, None] * comm_gain_eff          # [b, j] received power
-    signal = np.diagonal(rx)
-    return signal / (rx.sum(axis=0) - signal + noise_power_w)
+    """(S7) SINR^c_j = p_j G_jj / (sum_{b != j} p_b G_bj + sigma^2); batched over leading axes."""
+    rx = power_w[..., :, None] * comm_gain_eff          # [..., b, j] received power
+    signal = np.diagonal(rx, axis1=-2, axis2=-1)
+    return signal / (rx.sum(axis=-2) - signal + noise_power_w)
+
+
+def _vec_mat(p: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """sum_b' p_b' m_b'b: p (..., 3) times m (..., 3, 3)."""
+    if p.ndim == 1 and m.ndim == 2:
+        return p @ m
+    return np.matmul(p[..., None, :], m)[..., 0, :]
 
 
 def sensing_sinr(power_w: np.ndarray, instance: Instance, noise_power_w: float) -> np.ndarray:
@@ -468,28 +580,60 @@ def _check_power(decision: Decision) -> np.ndarray:
     return p
 
 
+def slot_terms(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, si_gain, power_w):
+    """(S7)-(S10) at powers p >= 0, batched over leading axes: the pieces of every score and metric.
+
+    Returns (SINR^c (..., 3), echo_w, bistatic_w, bs_w, si_w, Gamma, sigma_R), the powers in W.
+    """
+    noise = params.noise_power_w
+    sinr_c = comm_sinr(power_w, comm_gain_eff, noise)                                # (S7)
+    echo_w = power_w * np.diagonal(echo_gain, axis1=-2, axis2=-1)
+    bistatic_w = _vec_mat(power_w, echo_gain) - echo_w
+    bs_w = _vec_mat(power_w, bs_bs_gain)
+    si_w = power_w * si_gain
+    gamma = params.processing_gain * echo_w / (bistatic_w + bs_w + si_w + noise)     # (S8)-(S9)
+    std = range_std_m(gamma, params.range_resolution_m, params.range_std_cap_m)      # (S10)
+    return sinr_c, echo_w, bistatic_w, bs_w, si_w, gamma, std
+
+
+def constraint_violations(params: Params, sinr_c: np.ndarray, power_raw_w: np.ndarray):
+    """(C1) sum_j max(0, 1 - SINR^c_j / gamma) and (C2) the relative power-box excess, over the last axis."""
+    c1 = np.maximum(0.0, 1.0 - sinr_c / params.comm_threshold_lin).sum(axis=-1)
+    c2 = (np.maximum(0.0, power_raw_w - params.max_power_w) + np.maximum(0.0, -power_raw_w)).sum(axis=-1) \
+        / params.max_power_w
+    return c1, c2
+
+
 def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
     """Objective J = -max_b sigma_R,b (S11), violations of (C1)/(C2), and every metric of spec Sec. 5."""
-    p_raw = _check_power(decision)
-    p = np.maximum(p_raw, 0.0)
-    noise = params.noise_power_w
-    sinr_c = comm_sinr(p, effective_comm_gain(instance), noise)                       # (S7)
-    echo_w = p * np.diagonal(instance.echo_gain)
-    bistatic_w = p @ instance.echo_gain - echo_w
-    bs_w = p @ instance.bs_bs_gain
-    si_w = p * instance.si_gain
-    gamma = params.processing_gain * echo_w / (bistatic_w + bs_w + si_w + noise)      # (S8)-(S9)
-    std = range_std_m(gamma, params.range_resolution_m, params.range_std_cap_m)       # (S10)
+    return evaluate_power(params, instance, _check_power(decision))
+
+
+def evaluate_power(params: Params, instance: Instance, power_w: np.ndarray) -> Evaluation:
+    """:func:`evaluate` of a power vector already known to be a finite (3,) float64 array (no re-validation:
+    the env's own decoder produced it)."""
+    p = np.maximum(power_w, 0.0)
+    sinr_c, echo_w, bistatic_w, bs_w, si_w, gamma, std = slot_terms(
+        params, effective_comm_gain(instance), instance.echo_gain, instance.bs_bs_gain, instance.si_gain, p)
     std_max = float(std.max())
-    c1 = float(np.maximum(0.0, 1.0 - sinr_c / params.comm_threshold_lin).sum())      # (C1)
-    c2 = float((np.maximum(0.0, p_raw - params.max_power_w) + np.maximum(0.0, -p_raw)).sum()
-               / params.max_power_w)                                                  # (C2)
+    c1, c2 = constraint_violations(params, sinr_c, power_w)
+    c1, c2 = float(c1), float(c2)
     return Evaluation(
         objective=-std_max,                                                           # (S11)
         metrics=_metrics(std, std_max, gamma, sinr_c, p, echo_w, bs_w, bistatic_w, si_w),
         violations={"c1_comm_sinr": c1, "c2_power_box": c2},
         feasible=(c1 <= FEASIBILITY_TOL) and (c2 <= FEASIBILITY_TOL),
     )
+
+
+def slot_scores_batch(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, power_w):
+    """Objective, reward and feasibility of a batch of slots, (B,) each: :func:`evaluate` without metrics."""
+    p = np.maximum(power_w, 0.0)
+    sinr_c, *_, std = slot_terms(params, comm_gain_eff, echo_gain, bs_bs_gain, params.si_gain, p)
+    objective = -std.max(axis=-1)
+    c1, c2 = constraint_violations(params, sinr_c, power_w)
+    reward = objective - params.penalty * (c1 + c2)
+    return objective, reward, (c1 <= FEASIBILITY_TOL) & (c2 <= FEASIBILITY_TOL)
 
 
 _METRIC_GROUPS = ("range_std_m", "sensing_sinr_eff_db", "comm_sinr_db", "tx_power_dbm", "echo_power_dbm",
@@ -549,22 +693,49 @@ _GAIN_OFFSET_DB = np.array([30.0] * 9 + [0.0] * 3 + [30.0] * 9 + [30.0] * 3)  # 
 _INR_DIAGONAL = np.array([12, 16, 20])  # sensing_inr[b, b] in the team observation
 
 
+def gain_fields_arrays(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, out=None) -> np.ndarray:
+    """Team-observation fields 0-23 (comm_snr, echo_snr, sensing_inr, si_inr), float64, batched (..., 24)."""
+    lead = comm_gain_eff.shape[:-2]
+    gains = np.empty((*lead, 24)) if out is None else out
+    gains[..., 0:9] = comm_gain_eff.reshape(*lead, 9)
+    gains[..., 9:12] = np.diagonal(echo_gain, axis1=-2, axis2=-1)
+    gains[..., 12:21] = (echo_gain + bs_bs_gain).reshape(*lead, 9)
+    gains[..., 21:24] = params.si_gain
+    gains *= params.snr_scale
+    np.maximum(gains, _DB_FLOOR_LIN, out=gains)
+    np.log10(gains, out=gains)
+    gains *= 10.0  # dB(x) = 10 log10(max(P_max x / sigma^2, 1e-30))
+    gains -= _GAIN_OFFSET_DB
+    gains /= 20.0
+    gains[..., _INR_DIAGONAL] = 0.0
+    return gains
+
+
 def gain_fields(params: Params, instance: Instance) -> np.ndarray:
-    """Team-observation fields 0-23 (comm_snr, echo_snr, sensing_inr, si_inr), float64, one log10."""
-    gains = np.concatenate([effective_comm_gain(instance).ravel(), np.diagonal(instance.echo_gain),
-                            (instance.echo_gain + instance.bs_bs_gain).ravel(), instance.si_gain])
-    out = (_snr_db(params.snr_scale * gains) - _GAIN_OFFSET_DB) / 20.0
-    out[_INR_DIAGONAL] = 0.0
-    return out
+    """Team-observation fields 0-23 of one instance, float64."""
+    return gain_fields_arrays(params, effective_comm_gain(instance), instance.echo_gain, instance.bs_bs_gain)
+
+
+def observation_arrays(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, target_xy_m, ue_xy_m, slot):
+    """The 34-dim team observation of spec Sec. 6, batched over leading axes: (..., 34) float32.
+
+    ``ue_xy_m`` (..., 3, 2), ``target_xy_m`` (..., 2), ``slot`` scalar or (...,).
+    """
+    lead = comm_gain_eff.shape[:-2]
+    r = params.hex_radius_m
+    obs = np.empty((*lead, OBS_DIM))
+    gain_fields_arrays(params, comm_gain_eff, echo_gain, bs_bs_gain, out=obs[..., 0:24])
+    obs[..., 24] = params.comm_sinr_threshold_db / 10.0
+    obs[..., 25:27] = target_xy_m / r
+    obs[..., 27:33] = (ue_xy_m / r).reshape(*lead, 6)
+    obs[..., 33] = np.asarray(slot, dtype=np.float64) / params.episode_length
+    return np.clip(obs, -OBS_BOUND, OBS_BOUND, out=obs).astype(np.float32)
 
 
 def observation(params: Params, instance: Instance, slot: int) -> np.ndarray:
     """The 34-dim team observation of spec Sec. 6, clipped to [-10, 10], float32."""
-    obs = np.concatenate([gain_fields(params, instance), [params.comm_sinr_threshold_db / 10.0],
-                          instance.target_position_m[:2] / params.hex_radius_m,
-                          (instance.ue_positions_m[:, :2] / params.hex_radius_m).ravel(),
-                          [slot / params.episode_length]])
-    return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
+    return observation_arrays(params, effective_comm_gain(instance), instance.echo_gain, instance.bs_bs_gain,
+                              instance.target_position_m[:2], instance.ue_positions_m[:, :2], slot)
 
 
 def local_observation(params: Params, instance: Instance, slot: int, previous: np.ndarray) -> np.ndarray:
