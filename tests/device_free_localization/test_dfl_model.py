@@ -291,6 +291,8 @@ def test_fast_rician_matches_physics_module():
     from isac_envs.physics.channels import rician_power_samples
 
     k = 10 ** 0.9
-    mine = model._rician_power(np.random.default_rng(3), math.sqrt(k / (k + 1)), math.sqrt(1 / (2 * (k + 1))))
-    ref = rician_power_samples(np.random.default_rng(3), (3, 3), 9.0)
+    phase, normals = model.draw_fading(np.random.default_rng(3))
+    mine = model.rician_power(math.sqrt(k / (k + 1)), math.sqrt(1 / (2 * (k + 1))), phase, normals)
+    ref_rng = np.random.default_rng(3)
+    ref = [rician_power_samples(ref_rng, (3, 3), 9.0) for _ in range(2)]  # comm, then BS-BS draws
     np.testing.assert_allclose(mine, ref, rtol=1e-12)
