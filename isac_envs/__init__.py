@@ -50,6 +50,8 @@ EXTRA_IDS: dict[str, list[dict]] = {
 
 #: Native vector envs (``gym.make_vec(id, num_envs=N)``): Gymnasium id -> "module:Class".
 VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "isac_envs/DeviceFreeLocalization-v1": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
+    "isac_envs/DeviceFreeLocalization-v0": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
 }
 
 

@@ -627,13 +627,14 @@ def evaluate_power(params: Params, instance: Instance, power_w: np.ndarray) -> E
 
 
 def slot_scores_batch(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, power_w):
-    """Objective, reward and feasibility of a batch of slots, (B,) each: :func:`evaluate` without metrics."""
+    """Objective, reward, feasibility, C1 and C2 violations of a batch of slots, (B,) each: :func:`evaluate`
+    (and the env's reward rule) without the metrics."""
     p = np.maximum(power_w, 0.0)
     sinr_c, *_, std = slot_terms(params, comm_gain_eff, echo_gain, bs_bs_gain, params.si_gain, p)
     objective = -std.max(axis=-1)
     c1, c2 = constraint_violations(params, sinr_c, power_w)
     reward = objective - params.penalty * (c1 + c2)
-    return objective, reward, (c1 <= FEASIBILITY_TOL) & (c2 <= FEASIBILITY_TOL)
+    return objective, reward, (c1 <= FEASIBILITY_TOL) & (c2 <= FEASIBILITY_TOL), c1, c2
 
 
 _METRIC_GROUPS = ("range_std_m", "sensing_sinr_eff_db", "comm_sinr_db", "tx_power_dbm", "echo_power_dbm",
