@@ -627,14 +627,14 @@ def evaluate_power(params: Params, instance: Instance, power_w: np.ndarray) -> E
 
 
 def slot_scores_batch(params: Params, comm_gain_eff, echo_gain, bs_bs_gain, power_w):
-    """Objective, reward, feasibility, C1 and C2 violations of a batch of slots, (B,) each: :func:`evaluate`
-    (and the env's reward rule) without the metrics."""
+    """Objective, reward, feasibility, C1 and C2 violations of a batch of slots, (B,) each (:func:`evaluate`
+    and the env's reward rule without the metrics dict), plus sigma_R,b and SINR^c_j, (B, 3) each."""
     p = np.maximum(power_w, 0.0)
     sinr_c, *_, std = slot_terms(params, comm_gain_eff, echo_gain, bs_bs_gain, params.si_gain, p)
     objective = -std.max(axis=-1)
     c1, c2 = constraint_violations(params, sinr_c, power_w)
     reward = objective - params.penalty * (c1 + c2)
-    return objective, reward, (c1 <= FEASIBILITY_TOL) & (c2 <= FEASIBILITY_TOL), c1, c2
+    return objective, reward, (c1 <= FEASIBILITY_TOL) & (c2 <= FEASIBILITY_TOL), c1, c2, std, sinr_c
 
 
 _METRIC_GROUPS = ("range_std_m", "sensing_sinr_eff_db", "comm_sinr_db", "tx_power_dbm", "echo_power_dbm",
@@ -752,10 +752,23 @@ def local_observation(params: Params, instance: Instance, slot: int, previous: n
     return np.clip(obs, -OBS_BOUND, OBS_BOUND).astype(np.float32)
 
 
+def local_feedback_arrays(params: Params, range_std_m, comm_sinr_db, action) -> np.ndarray:
+    """Fields 20-23 of every BS's local observation after a slot, batched: (..., 3, 4) from (..., 3) inputs.
+
+    [log10 sigma_R,b, (SINR^c_b,dB - gamma_dB) / 10 clipped, log10 max_b' sigma_R,b', own action].
+    """
+    std = np.asarray(range_std_m, dtype=np.float64)
+    out = np.empty((*std.shape, 4))
+    out[..., 0] = np.log10(std)
+    out[..., 1] = np.clip((np.asarray(comm_sinr_db) - params.comm_sinr_threshold_db) / 10.0, -OBS_BOUND, OBS_BOUND)
+    out[..., 2] = np.log10(std.max(axis=-1))[..., None]
+    out[..., 3] = action
+    return out
+
+
 def local_feedback(evaluation: Evaluation, params: Params, action: np.ndarray) -> np.ndarray:
     """Fields 20-23 of every BS's local observation after a slot: (3, 4)."""
     m = evaluation.metrics
     std = np.array([m[f"range_std_m_{b}"] for b in range(NUM_BS)])
-    margin = np.array([m[f"comm_sinr_db_{b}"] for b in range(NUM_BS)]) - params.comm_sinr_threshold_db
-    return np.column_stack([np.log10(std), np.clip(margin / 10.0, -OBS_BOUND, OBS_BOUND),
-                            np.full(NUM_BS, math.log10(m["range_std_max_m"])), np.asarray(action, float)])
+    sinr_db = np.array([m[f"comm_sinr_db_{b}"] for b in range(NUM_BS)])
+    return local_feedback_arrays(params, std, sinr_db, np.asarray(action, float))

@@ -42,7 +42,8 @@ class DeviceFreeLocalizationVectorEnv(VectorEnv):
     numbers, finite; clipped to [-1, 1]) and returns observations ``(num_envs, 34)`` float32, rewards
     ``(num_envs,)`` float64 (the single env's penalised reward), terminations (always False) and
     truncations ``(num_envs,)`` bool, and ``infos``: ``objective``, ``feasible``, ``slot`` (the slot just
-    played), ``c1_comm_sinr``, ``c2_power_box`` ``(num_envs,)`` and ``tx_power_w`` ``(num_envs, 3)``, each
+    played), ``c1_comm_sinr``, ``c2_power_box`` ``(num_envs,)``, and ``tx_power_w`` [W], ``range_std_m``
+    (sigma_R,b [m]) and ``comm_sinr_db`` (SINR^c_j [dB], floored at -300) ``(num_envs, 3)``, each
     with its ``_key`` mask (all True): they describe the step just played in **every** env, including the
     ones reset in this step. No ``instance`` and no ``metrics`` (agents only; use the single env for the
     solvers' privileged ``info["instance"]``).
@@ -157,7 +158,8 @@ class DeviceFreeLocalizationVectorEnv(VectorEnv):
         a = check_action(actions, (self.num_envs, NUM_BS), name="actions")
         power_w = model.decode_power_w(a, self.params)
         comm_eff, bb = self._gains()
-        objective, reward, feasible, c1, c2 = model.slot_scores_batch(self.params, comm_eff, self._echo, bb, power_w)
+        objective, reward, feasible, c1, c2, std, sinr_c = model.slot_scores_batch(
+            self.params, comm_eff, self._echo, bb, power_w)
         played = self._slot.copy()
         self._slot += 1
         truncated = self._slot >= self.params.episode_length
@@ -166,7 +168,8 @@ class DeviceFreeLocalizationVectorEnv(VectorEnv):
         obs = self._observe()
         ones = np.ones(self.num_envs, dtype=bool)
         infos: dict[str, Any] = {"objective": objective, "feasible": feasible, "slot": played,
-                                 "c1_comm_sinr": c1, "c2_power_box": c2, "tx_power_w": power_w}
+                                 "c1_comm_sinr": c1, "c2_power_box": c2, "tx_power_w": power_w,
+                                 "range_std_m": std, "comm_sinr_db": model._db(sinr_c)}
         infos.update({f"_{k}": ones for k in list(infos)})
         done = np.flatnonzero(truncated)
         if len(done):

@@ -146,3 +146,35 @@ def test_batched_reflection_is_the_scalar_one():
         sx, sv = model.reflect_in_hexagon(xy[i], v[i], a)
         np.testing.assert_array_equal(bx[i], sx)
         np.testing.assert_array_equal(bv[i], sv)
+
+
+def test_batch_multiagent_hooks_replay_the_parallel_env():
+    """Native vector env + batch_agent_observations/batch_feedback/batch_joint_action == the PettingZoo env."""
+    from isac_envs.device_free_localization.parallel import batch_agent_observations, batch_feedback, batch_joint_action
+    from isac_envs.multiagent import device_free_localization_v1 as m
+
+    n, steps, seed = 3, 7, 40
+    venv = DeviceFreeLocalizationVectorEnv(n, episode_length=3)
+    pars = [m.parallel_env(episode_length=3) for _ in range(n)]
+    agent_actions = np.random.default_rng(2).uniform(-1.2, 1.2, (steps, n, 3, 1)).astype(np.float32)
+    vobs, _ = venv.reset(seed=seed)
+    local = batch_agent_observations(venv.params, vobs)
+    pobs = [p.reset(seed=seed + i)[0] for i, p in enumerate(pars)]
+    for t in range(steps):
+        for i, p in enumerate(pars):
+            np.testing.assert_array_equal(local[i], np.stack([pobs[i][a] for a in p.possible_agents]))
+        joint = batch_joint_action(venv.params, agent_actions[t])
+        vobs, rew, _, trunc, info = venv.step(joint)
+        previous = batch_feedback(venv.params, info["range_std_m"], info["comm_sinr_db"], joint)
+        previous[trunc] = 0.0  # a reset env starts without feedback
+        local = batch_agent_observations(venv.params, vobs, previous)
+        for i, p in enumerate(pars):
+            out = p.step({a: agent_actions[t, i, b] for b, a in enumerate(p.possible_agents)})
+            assert out[1]["bs_0"] == pytest.approx(rew[i], rel=1e-12)
+            if trunc[i]:
+                out = (p.reset()[0],)
+            pobs[i] = out[0]
+    with pytest.raises(ValueError, match="vec_obs"):
+        batch_agent_observations(venv.params, np.zeros(34))
+    with pytest.raises(ValueError, match="agent_actions"):
+        batch_joint_action(venv.params, np.zeros((2, 3)))
