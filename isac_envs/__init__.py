@@ -40,10 +40,10 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
 #: Older versions and variants, registered next to the current ids of SYSTEMS:
 #: system -> list of ``register()`` keyword dicts (id, entry_point, kwargs, vector_entry_point).
 EXTRA_IDS: dict[str, list[dict]] = {
-    # v0: the 40 dB action power range (v1: 80 dB); same class, the old range as a registration kwarg
+    # v0: the 40 dB action power span (v1: 80 dB) and the spec's per-slot random draws (v1: blocks)
     "device_free_localization": [
         dict(id="isac_envs/DeviceFreeLocalization-v0",
-             entry_point="isac_envs.device_free_localization.env:DeviceFreeLocalizationEnv",
+             entry_point="isac_envs.device_free_localization.env:DeviceFreeLocalizationEnvV0",
              kwargs={"power_dynamic_range_db": 40.0}),
     ],
 }
@@ -51,7 +51,6 @@ EXTRA_IDS: dict[str, list[dict]] = {
 #: Native vector envs (``gym.make_vec(id, num_envs=N)``): Gymnasium id -> "module:Class".
 VECTOR_ENTRY_POINTS: dict[str, str] = {
     "isac_envs/DeviceFreeLocalization-v1": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
-    "isac_envs/DeviceFreeLocalization-v0": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
 }
 
 

@@ -153,10 +153,30 @@ class DeviceFreeLocalizationEnv(ISACEnv):
         return model.encode_power(decision.tx_power_w, self.params)
 
     # ------------------------------------------------------------------ API
+    # ------------------------------------------------------------------ random stream (v1: blocks of draws)
+    def _sample(self, params: Params, rng: np.random.Generator) -> Instance:
+        u, self._block = model.v1_draw_start(params, rng)
+        self._block_start = 0
+        return model.v1_sample_instance(params, u, self._block, rng)
+
+    def _draw_for_given_instance(self) -> None:
+        """A given instance still draws a start's uniforms and normal block (its row 0 unused)."""
+        _, self._block = model.v1_draw_start(self.params, self.np_random)
+        self._block_start = 0
+
+    def _advance(self) -> Instance:
+        row = self.slot - self._block_start
+        if row >= len(self._block):  # next block of slot draws (one generator call per V1_BLOCK_SLOTS slots)
+            self._block_start, row = self.slot, 0
+            self._block = self.np_random.standard_normal((model.v1_block_rows(self.params, self.slot),
+                                                          model.V1_SLOT_NORMALS))
+        return model.v1_advance_instance(self.params, self.instance, self._block[row], self._comm_path_gain)
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        inst = self._start_episode(seed, options, model.sample_instance)
+        inst = self._start_episode(seed, options, self._sample)
         if options and options.get("instance") is not None:
             model.validate_instance(self.params, inst)  # shapes, finiteness, layout of a given instance
+            self._draw_for_given_instance()
         self.slot = 0
         self.last_evaluation = None
         self.last_decision = None
@@ -175,7 +195,7 @@ class DeviceFreeLocalizationEnv(ISACEnv):
         self.slot += 1
         truncated = self.slot >= self.params.episode_length
         self.last_evaluation, self.last_decision, self._evaluated_instance = ev, decision, self.instance
-        self.instance = model.advance_instance(self.params, self.instance, self.np_random, self._comm_path_gain)
+        self.instance = self._advance()
         self._trail.append(self.instance.target_position_m[:2].copy())
         info = {"objective": ev.objective, "metrics": ev.metrics, "violations": ev.violations,
                 "feasible": ev.feasible, "tx_power_w": decision.tx_power_w.copy(), "slot": played,
@@ -208,3 +228,18 @@ class DeviceFreeLocalizationEnv(ISACEnv):
                          f"rstd={m[f'range_std_m_{b}']:.2f} m | UE{b} SINR={m[f'comm_sinr_db_{b}']:.1f} dB "
                          f"(thr {thr:.1f})")
         return "\n".join(lines) + "\n"
+
+
+class DeviceFreeLocalizationEnvV0(DeviceFreeLocalizationEnv):
+    """``isac_envs/DeviceFreeLocalization-v0``: the v1 env with v0's random stream (the spec's normative
+    per-slot draw order: :func:`~.model.sample_instance`, :func:`~.model.advance_instance`), so that a
+    seed gives v0's episode; registered with ``power_dynamic_range_db=40`` (v0's action span)."""
+
+    def _sample(self, params: Params, rng: np.random.Generator) -> Instance:
+        return model.sample_instance(params, rng)
+
+    def _draw_for_given_instance(self) -> None:
+        pass
+
+    def _advance(self) -> Instance:
+        return model.advance_instance(self.params, self.instance, self.np_random, self._comm_path_gain)

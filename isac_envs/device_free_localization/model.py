@@ -374,8 +374,8 @@ def target_gains(params: Params, target_position_m: np.ndarray, ue_positions_m: 
     return echo, to_ue
 
 
-def _instance_at(params: Params, ue: np.ndarray, tgt: np.ndarray, heading: float, f_comm: np.ndarray,
-                 f_bb: np.ndarray, comm_pg: np.ndarray) -> Instance:
+def instance_at(params: Params, ue: np.ndarray, tgt: np.ndarray, heading: float, f_comm: np.ndarray,
+                f_bb: np.ndarray, comm_pg: np.ndarray) -> Instance:
     """The Instance of a state, given the episode's cached comm path gain (S1 without fading)."""
     echo, to_ue = target_gains(params, tgt, ue)
     return Instance(
@@ -397,7 +397,7 @@ def instance_from_state(params: Params, ue_positions_m, target_position_m, targe
     f_comm = np.array(comm_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
     f_bb = np.array(bs_bs_fading, dtype=np.float64).reshape(NUM_BS, NUM_BS)
     np.fill_diagonal(f_bb, 0.0)
-    return _instance_at(params, ue, tgt, target_heading_rad, f_comm, f_bb, comm_path_gain(params, ue))
+    return instance_at(params, ue, tgt, target_heading_rad, f_comm, f_bb, comm_path_gain(params, ue))
 
 
 # ============================================================================ sampling
@@ -473,7 +473,7 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
     """A fresh snapshot with the normative draw order of spec Sec. 3."""
     ue, tgt, heading, phase, normals = draw_episode_start(params, rng)
     comm, bb = fading_from_draws(params, phase, normals)
-    return _instance_at(params, ue, tgt, heading, comm, bb, comm_path_gain(params, ue))
+    return instance_at(params, ue, tgt, heading, comm, bb, comm_path_gain(params, ue))
 
 
 def reflect_in_hexagon(xy_m: np.ndarray, velocity: np.ndarray, apothem_m: float) -> tuple[np.ndarray, np.ndarray]:
@@ -529,7 +529,108 @@ def advance_instance(params: Params, instance: Instance, rng: np.random.Generato
     comm, bb = _sample_fading(params, rng)
     ue = instance.ue_positions_m
     pg = comm_path_gain(params, ue) if comm_path_gain_cache is None else comm_path_gain_cache
-    return _instance_at(params, ue, np.append(xy, params.target_height_m), heading, comm, bb, pg)
+    return instance_at(params, ue, np.append(xy, params.target_height_m), heading, comm, bb, pg)
+
+
+# ============================================================================ v1 random stream
+#: v1 draws each env's randomness in blocks (two generator calls per episode start, one more per
+#: V1_BLOCK_SLOTS slots), so that a batch of envs needs no per-step generator calls. The distributions
+#: are those of spec Sec. 3; only the order of the draws differs (v0 keeps the spec's order).
+V1_SLOT_NORMALS = 74      # per slot: heading pair (2) | comm phase pairs (18) | comm re, im (18) | BS-BS: same (36)
+V1_BLOCK_SLOTS = 16       # slots per standard_normal call
+V1_TARGET_CANDIDATES = 16  # target positions drawn at once (each inside the hexagon w.p. 3/4)
+V1_START_UNIFORMS = 2 * NUM_BS + 2 * V1_TARGET_CANDIDATES
+
+
+def v1_block_rows(params: Params, first_row: int) -> int:
+    """Rows of the normal block drawn at slot row ``first_row`` (a multiple of V1_BLOCK_SLOTS): rows
+    0..T are used (row 0 at reset, row t by the t-th advance)."""
+    return min(params.episode_length + 1 - first_row, V1_BLOCK_SLOTS)
+
+
+def v1_draw_start(params: Params, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """An episode start's draws: uniforms (V1_START_UNIFORMS,) and the first normal block (rows, 74)."""
+    return rng.random(V1_START_UNIFORMS), rng.standard_normal((v1_block_rows(params, 0), V1_SLOT_NORMALS))
+
+
+def v1_target_candidates_m(params: Params, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first of the candidate target positions (uniform in the hexagon's bounding box) that lies in
+    the hexagon, batched: u (..., 2 K) -> (xy (..., 2), found (...))."""
+    a, r = params.apothem_m, params.hex_radius_m
+    xy = np.stack([-a + 2.0 * a * u[..., 0::2], -r + 2.0 * r * u[..., 1::2]], axis=-1)  # (..., K, 2)
+    inside = np.ones(xy.shape[:-1], dtype=bool)
+    for nx, ny in _HEX_NORMALS_LIST:
+        inside &= np.abs(nx * xy[..., 0] + ny * xy[..., 1]) <= a
+    first = inside.argmax(axis=-1)
+    return np.take_along_axis(xy, first[..., None, None], axis=-2)[..., 0, :], inside.any(axis=-1)
+
+
+def v1_target_fallback_m(params: Params, rng: np.random.Generator) -> np.ndarray:
+    """Further candidate blocks when none of the first V1_TARGET_CANDIDATES was inside (p = 4^-16)."""
+    while True:
+        xy, found = v1_target_candidates_m(params, rng.random(2 * V1_TARGET_CANDIDATES))
+        if found:
+            return xy
+
+
+def v1_ues_m(params: Params, u: np.ndarray) -> np.ndarray:
+    """Steps 1-2 of spec Sec. 3 from uniforms u (..., 6): area-uniform UEs in each BS's disc-sector."""
+    r2_lo, r2_hi = params.min_ue_distance_m ** 2, params.comm_radius_m ** 2
+    r = np.sqrt(r2_lo + (r2_hi - r2_lo) * u[..., 0:3])
+    half = math.radians(params.sector_width_deg) / 2.0
+    phi = params.bs_boresight_rad + (-half + 2.0 * half * u[..., 3:6])
+    ue = np.empty((*u.shape[:-1], NUM_BS, 3))
+    ue[..., 0] = params.bs_positions_m[:, 0] + r * np.cos(phi)
+    ue[..., 1] = params.bs_positions_m[:, 1] + r * np.sin(phi)
+    ue[..., 2] = params.ue_height_m
+    return ue
+
+
+def v1_fading(params: Params, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Comm and reciprocal BS-BS Rician power fading (..., 3, 3) from a slot's normals z (..., 74).
+
+    The LoS phase of each link is the angle of a pair of normals (uniform): cos = x / |(x, y)|.
+    """
+    k = params.gain_constants["rician_k"]
+    los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
+    lead = z.shape[:-1]
+    out = []
+    for start in (2, 38):  # comm, BS-BS
+        pair = z[..., start:start + 18].reshape(*lead, NUM_BS, NUM_BS, 2)
+        norm = np.sqrt(pair[..., 0] ** 2 + pair[..., 1] ** 2)
+        re = z[..., start + 18:start + 27].reshape(*lead, NUM_BS, NUM_BS)
+        im = z[..., start + 27:start + 36].reshape(*lead, NUM_BS, NUM_BS)
+        out.append((los * pair[..., 0] / norm + nlos * re) ** 2 + (los * pair[..., 1] / norm + nlos * im) ** 2)
+    upper = out[1] * _UPPER
+    return out[0], upper + np.swapaxes(upper, -1, -2)
+
+
+def v1_sample_instance(params: Params, u: np.ndarray, block: np.ndarray, rng: np.random.Generator) -> Instance:
+    """The v1 episode start from :func:`v1_draw_start`'s draws (``rng`` only for the rare target fallback)."""
+    xy, found = v1_target_candidates_m(params, u[2 * NUM_BS:])
+    if not found:
+        xy = v1_target_fallback_m(params, rng)
+    ue = v1_ues_m(params, u[:2 * NUM_BS])
+    comm, bb = v1_fading(params, block[0])
+    return instance_at(params, ue, np.append(xy, params.target_height_m), float(v1_initial_heading(block[0])),
+                       comm, bb, comm_path_gain(params, ue))
+
+
+def v1_advance_instance(params: Params, instance: Instance, z: np.ndarray, comm_path_gain_cache: np.ndarray) -> Instance:
+    """One v1 slot from the slot's normals z (74,): spec Sec. 3 advance with heading noise z[0]."""
+    heading = instance.target_heading_rad + math.radians(params.target_heading_std_deg) * float(z[0])
+    v = np.array([math.cos(heading), math.sin(heading)])
+    xy = instance.target_position_m[:2] + params.target_speed_mps * params.slot_duration_s * v
+    xy, v = reflect_in_hexagon(xy, v, params.apothem_m)
+    heading = math.atan2(float(v[1]), float(v[0])) % (2.0 * math.pi)
+    comm, bb = v1_fading(params, z)
+    return instance_at(params, instance.ue_positions_m, np.append(xy, params.target_height_m), heading, comm, bb,
+                       comm_path_gain_cache)
+
+
+def v1_initial_heading(z: np.ndarray) -> np.ndarray:
+    """Step 4 of spec Sec. 3: uniform heading in [0, 2 pi), the angle of the slot's first normal pair."""
+    return np.arctan2(z[..., 1], z[..., 0]) % _TWO_PI
 
 
 # ============================================================================ SINRs and range STD

@@ -1,10 +1,12 @@
 """Native batched vector env of device-free localisation: ``gym.make_vec("isac_envs/DeviceFreeLocalization-v1", N)``.
 
 Every env of the batch plays exactly the single env's episode for its seed: the same random draws from
-its own generator (one ``reset(seed=s + i)`` per env, as ``SyncVectorEnv`` seeds them), and the same pure
-functions of :mod:`.model` applied over a leading env axis (:func:`~.model.slot_scores_batch`,
-:func:`~.model.move_target_batch`, :func:`~.model.fading_from_draws`, :func:`~.model.target_gains`,
+its own generator (one ``reset(seed=s + i)`` per env, as ``SyncVectorEnv`` seeds them; v1 draws in blocks,
+two generator calls per episode start and one per 16 slots, so no per-step loop over envs), and the same
+pure functions of :mod:`.model` applied over a leading env axis (:func:`~.model.slot_scores_batch`,
+:func:`~.model.move_target_batch`, :func:`~.model.v1_fading`, :func:`~.model.target_gains`,
 :func:`~.model.observation_arrays`). Tested equal to the single env to 1e-12 relative, across autoresets.
+v1 only (``DeviceFreeLocalization-v0`` keeps the spec's per-slot draws: use ``SyncVectorEnv`` there).
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from isac_envs.core import check_action, resolve_params
 from isac_envs.device_free_localization import model
 from isac_envs.device_free_localization.model import NUM_BS, OBS_BOUND, OBS_DIM, Params
 
-#: largest batch: every per-env state array stays far below 1e8 elements (~40 float64 per env)
-MAX_NUM_ENVS = 1_000_000
+#: largest batch: the per-env blocks of slot draws (<= 16 x 74 float64 per env) stay below 1e8 elements
+MAX_NUM_ENVS = 65_536
 
 
 class DeviceFreeLocalizationVectorEnv(VectorEnv):
@@ -90,36 +92,46 @@ class DeviceFreeLocalizationVectorEnv(VectorEnv):
         self._echo = np.zeros((b, NUM_BS, NUM_BS))
         self._to_ue = np.zeros((b, NUM_BS, NUM_BS))
         self._slot = np.zeros(b, dtype=np.int64)
+        self._block = np.zeros((b, model.v1_block_rows(self.params, 0), model.V1_SLOT_NORMALS))  # slot normals
+        self._block_start = np.zeros(b, dtype=np.int64)
+        self._env_index = np.arange(b)
         self._started = False
 
     # ------------------------------------------------------------------ episode starts and slots
     def _start(self, envs: np.ndarray) -> None:
-        """Draw a fresh episode for ``envs`` from their own generators (spec Sec. 3 steps 1-6)."""
-        n = len(envs)
-        phase, normals = np.empty((n, 2, NUM_BS, NUM_BS)), np.empty((n, 2, 2, NUM_BS, NUM_BS))
-        for k, i in enumerate(envs.tolist()):  # per-env generator draws only
-            ue, tgt, heading, phase[k], normals[k] = model.draw_episode_start(self.params, self._rngs[i])
-            self._ue[i], self._target[i], self._heading[i] = ue, tgt, heading
-        self._comm_pg[envs] = model.comm_path_gain(self.params, self._ue[envs])
-        self._comm_f[envs], self._bb_f[envs] = model.fading_from_draws(self.params, phase, normals)
-        self._echo[envs], self._to_ue[envs] = model.target_gains(self.params, self._target[envs], self._ue[envs])
+        """A fresh episode for ``envs``: the single env's v1 start draws from each env's own generator."""
+        p = self.params
+        rows = model.v1_block_rows(p, 0)
+        u = np.empty((len(envs), model.V1_START_UNIFORMS))
+        for k, i in enumerate(envs.tolist()):  # per-env generator calls only: 2 per episode start
+            self._rngs[i].random(out=u[k])
+            self._rngs[i].standard_normal(out=self._block[i, :rows])
+        xy, found = model.v1_target_candidates_m(p, u[:, 2 * NUM_BS:])
+        for k in np.flatnonzero(~found).tolist():  # p = 4^-16 per episode
+            xy[k] = model.v1_target_fallback_m(p, self._rngs[envs[k]])
+        self._block_start[envs] = 0
+        self._ue[envs] = ue = model.v1_ues_m(p, u[:, :2 * NUM_BS])
+        self._target[envs, :2], self._target[envs, 2] = xy, p.target_height_m
+        z = self._block[envs, 0]
+        self._heading[envs] = model.v1_initial_heading(z)
+        self._comm_pg[envs] = model.comm_path_gain(p, ue)
+        self._comm_f[envs], self._bb_f[envs] = model.v1_fading(p, z)
+        self._echo[envs], self._to_ue[envs] = model.target_gains(p, self._target[envs], ue)
         self._slot[envs] = 0
 
     def _advance(self) -> None:
-        """One slot for every env: target motion, fresh fading (spec Sec. 3 advance, same draws per env)."""
-        b = self.num_envs
-        noise = np.empty(b)
-        phase, normals = np.empty((b, 2, NUM_BS, NUM_BS)), np.empty((b, 2, 2, NUM_BS, NUM_BS))
-        for i, rng in enumerate(self._rngs):  # per-env generator draws only, in the single env's order
-            noise[i] = rng.standard_normal()
-            for link in range(2):
-                rng.random(out=phase[i, link])
-                rng.standard_normal(out=normals[i, link])
-        phase *= 2.0 * np.pi
-        xy, self._heading = model.move_target_batch(self.params, self._target[:, :2], self._heading, noise)
+        """One slot for every env (row ``slot`` of its normal blocks): target motion, fresh fading."""
+        p = self.params
+        row = self._slot - self._block_start
+        for i in np.flatnonzero(row >= model.V1_BLOCK_SLOTS).tolist():  # next block: 1 call per 16 slots
+            t = int(self._slot[i])
+            self._rngs[i].standard_normal(out=self._block[i, :model.v1_block_rows(p, t)])
+            self._block_start[i], row[i] = t, 0
+        z = self._block[self._env_index, row]
+        xy, self._heading = model.move_target_batch(p, self._target[:, :2], self._heading, z[:, 0])
         self._target[:, :2] = xy
-        self._comm_f, self._bb_f = model.fading_from_draws(self.params, phase, normals)
-        self._echo, self._to_ue = model.target_gains(self.params, self._target, self._ue)
+        self._comm_f, self._bb_f = model.v1_fading(p, z)
+        self._echo, self._to_ue = model.target_gains(p, self._target, self._ue)
 
     def _gains(self, envs=slice(None)):
         """(S6) effective comm gain and (S2) BS-BS gain of the current slot."""

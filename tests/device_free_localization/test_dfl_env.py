@@ -137,16 +137,26 @@ def test_v0_keeps_the_40_db_span_and_the_same_episode():
     a = np.array([-1.0, 0.0, 1.0], dtype=np.float32)
     np.testing.assert_allclose(v0.decode_action(a).tx_power_w, v0.params.max_power_w * np.array([1e-4, 1e-2, 1.0]))
     np.testing.assert_allclose(v1.decode_action(a).tx_power_w, v1.params.max_power_w * np.array([1e-8, 1e-4, 1.0]))
-    # the same powers are the same decision in both versions: the same reward on the same episode
-    o0, _ = v0.reset(seed=5)
-    o1, _ = v1.reset(seed=5)
-    np.testing.assert_array_equal(o0, o1)
+    # v0 keeps the spec's per-slot draws: its episode is sample_instance/advance_instance of the seed
+    _, info0 = v0.reset(seed=5)
+    assert info0["instance"] == sample_instance(v0.params, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    first = sample_instance(v0.params, rng)
+    _, _, _, _, info0 = v0.step(a)
+    assert info0["instance"] == model.advance_instance(v0.params, first, rng)
+    _, info1 = v1.reset(seed=5)  # v1 draws in blocks: the same UEs and target (the same uniforms), other fading
+    np.testing.assert_allclose(info1["instance"].target_position_m, first.target_position_m, rtol=1e-12)
+    assert not np.allclose(info1["instance"].comm_fading, first.comm_fading)
+    # the same powers on the same instance are the same decision in both versions: the same reward
+    inst = sample_instance(v1.params, np.random.default_rng(8))
+    v0.reset(seed=1, options={"instance": inst})
+    v1.reset(seed=1, options={"instance": inst})
     p = np.array([30.0, 3.0, 39.0])
     _, r0, *_ = v0.step(v0.encode_action(Decision(p)))
     _, r1, *_ = v1.step(v1.encode_action(Decision(p)))
     assert r0 == pytest.approx(r1, rel=1e-5)
     assert gym.make(V0_ID, power_dynamic_range_db=60.0).unwrapped.params.power_dynamic_range_db == 60.0
-    assert gym.spec(ENV_ID).entry_point == gym.spec(V0_ID).entry_point
+    assert gym.spec(V0_ID).entry_point == gym.spec(ENV_ID).entry_point + "V0"  # v1 with v0's random stream
 
 
 def test_pettingzoo_versions():
