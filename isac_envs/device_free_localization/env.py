@@ -119,11 +119,15 @@ class DeviceFreeLocalizationEnv(ISACEnv):
     * v1: the action's power span widened from 40 dB to 80 dB (``power_dynamic_range_db``
       default 80), so that every registered solver's decision is an action (at 40 dB, 34 % of
       ``comm_min_power``'s decisions were clipped and its feasibility fell from 0.95 to 0.61).
-      Params get documented bounds; given instances are validated. Same physics, observation,
-      reward and episode for a seed.
-    * v0: initial version (40 dB span). Still registered: ``DeviceFreeLocalization-v0`` is this
-      class with the registration kwarg ``power_dynamic_range_db=40`` (a keyword override, so it
-      also overrides ``params=``/``config=`` unless passed explicitly).
+      The random draws come in blocks (two generator calls per episode start, one per 16 slots:
+      ``model.v1_draw_start``, ``model.v1_fading``), which lets the native vector env step without a
+      per-env loop; the distributions (UEs, target, heading, Rician fading) are those of v0, the
+      UEs and the target of a seed are v0's, the fading samples differ. Params get documented
+      bounds; given instances are validated. Same physics, observation and reward.
+    * v0: initial version (40 dB span, the spec's per-slot draw order). Still registered:
+      ``DeviceFreeLocalization-v0`` is :class:`DeviceFreeLocalizationEnvV0` (v0's random stream)
+      with the registration kwarg ``power_dynamic_range_db=40`` (a keyword override, so it also
+      overrides ``params=``/``config=`` unless passed explicitly).
     """
 
     system = model.SYSTEM
