@@ -593,16 +593,15 @@ def v1_fading(params: Params, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     k = params.gain_constants["rician_k"]
     los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
-    lead = z.shape[:-1]
-    out = []
-    for start in (2, 38):  # comm, BS-BS
-        pair = z[..., start:start + 18].reshape(*lead, NUM_BS, NUM_BS, 2)
-        norm = np.sqrt(pair[..., 0] ** 2 + pair[..., 1] ** 2)
-        re = z[..., start + 18:start + 27].reshape(*lead, NUM_BS, NUM_BS)
-        im = z[..., start + 27:start + 36].reshape(*lead, NUM_BS, NUM_BS)
-        out.append((los * pair[..., 0] / norm + nlos * re) ** 2 + (los * pair[..., 1] / norm + nlos * im) ** 2)
-    upper = out[1] * _UPPER
-    return out[0], upper + np.swapaxes(upper, -1, -2)
+    links = z[..., 2:].reshape(*z.shape[:-1], 2, 36)  # [comm / BS-BS] x (18 phase normals | 9 re | 9 im)
+    pair = links[..., 0:18].reshape(*links.shape[:-1], NUM_BS, NUM_BS, 2)
+    re = links[..., 18:27].reshape(*links.shape[:-1], NUM_BS, NUM_BS)
+    im = links[..., 27:36].reshape(*links.shape[:-1], NUM_BS, NUM_BS)
+    x, y = pair[..., 0], pair[..., 1]
+    norm = np.sqrt(x ** 2 + y ** 2)
+    power = (los * x / norm + nlos * re) ** 2 + (los * y / norm + nlos * im) ** 2  # (..., 2, 3, 3)
+    upper = power[..., 1, :, :] * _UPPER
+    return power[..., 0, :, :], upper + np.swapaxes(upper, -1, -2)
 
 
 def v1_sample_instance(params: Params, u: np.ndarray, block: np.ndarray, rng: np.random.Generator) -> Instance:
