@@ -369,8 +369,10 @@ def target_gains(params: Params, target_position_m: np.ndarray, ue_positions_m: 
     d_bs_t = _distance_m(params.bs_positions_m, tgt, params.min_link_distance_m)   # (..., 3)
     d_t_ue = _distance_m(ue_positions_m, tgt, params.min_link_distance_m)          # (..., 3)
     lam, rcs = params.wavelength_m, g["rcs_m2"]
-    echo = bistatic_radar_gain(d_bs_t[..., :, None], d_bs_t[..., None, :], lam, rcs, g["bs"], g["bs"])   # (S3)
-    to_ue = bistatic_radar_gain(d_bs_t[..., :, None], d_t_ue[..., None, :], lam, rcs, g["bs"], g["ue"])  # (S4)
+    dt2, dr2 = d_bs_t ** 2, d_t_ue ** 2
+    denominator = (4.0 * np.pi) ** 3 * dt2[..., :, None]  # the radar equation of physics.radar, op for op
+    echo = g["bs"] * g["bs"] * lam ** 2 * rcs / (denominator * dt2[..., None, :])    # (S3)
+    to_ue = g["bs"] * g["ue"] * lam ** 2 * rcs / (denominator * dr2[..., None, :])   # (S4)
     return echo, to_ue
 
 
@@ -542,6 +544,16 @@ V1_TARGET_CANDIDATES = 16  # target positions drawn at once (each inside the hex
 V1_START_UNIFORMS = 2 * NUM_BS + 2 * V1_TARGET_CANDIDATES
 
 
+def _v1_fading_index() -> np.ndarray:
+    """Positions in a slot's 74 normals of (x, y, re, im), each [link, b, j]: link 0 comm (2..37), 1 BS-BS (38..73)."""
+    link = 2 + 36 * np.arange(2)[:, None, None]
+    entry = np.arange(NUM_BS * NUM_BS).reshape(NUM_BS, NUM_BS)[None]
+    return np.stack([link + 2 * entry, link + 2 * entry + 1, link + 18 + entry, link + 27 + entry])
+
+
+_V1_FADING_INDEX = _v1_fading_index()  # (4, 2, 3, 3)
+
+
 def v1_block_rows(params: Params, first_row: int) -> int:
     """Rows of the normal block drawn at slot row ``first_row`` (a multiple of V1_BLOCK_SLOTS): rows
     0..T are used (row 0 at reset, row t by the t-th advance)."""
@@ -593,11 +605,8 @@ def v1_fading(params: Params, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     k = params.gain_constants["rician_k"]
     los, nlos = math.sqrt(k / (k + 1.0)), math.sqrt(1.0 / (2.0 * (k + 1.0)))
-    links = z[..., 2:].reshape(*z.shape[:-1], 2, 36)  # [comm / BS-BS] x (18 phase normals | 9 re | 9 im)
-    pair = links[..., 0:18].reshape(*links.shape[:-1], NUM_BS, NUM_BS, 2)
-    re = links[..., 18:27].reshape(*links.shape[:-1], NUM_BS, NUM_BS)
-    im = links[..., 27:36].reshape(*links.shape[:-1], NUM_BS, NUM_BS)
-    x, y = pair[..., 0], pair[..., 1]
+    parts = z[..., _V1_FADING_INDEX]  # one gather: (..., 4, 2, 3, 3) = (x, y, re, im) x [comm / BS-BS]
+    x, y, re, im = (parts[..., k, :, :, :] for k in range(4))
     norm = np.sqrt(x ** 2 + y ** 2)
     power = (los * x / norm + nlos * re) ** 2 + (los * y / norm + nlos * im) ** 2  # (..., 2, 3, 3)
     upper = power[..., 1, :, :] * _UPPER
