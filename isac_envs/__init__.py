@@ -15,9 +15,9 @@ __version__ = "0.1.0"
 #: system package -> (Gymnasium id, "module:Class" entry point, PettingZoo module or None)
 SYSTEMS: dict[str, tuple[str, str, str | None]] = {
     "device_free_localization": (
-        "isac_envs/DeviceFreeLocalization-v0",
+        "isac_envs/DeviceFreeLocalization-v1",
         "isac_envs.device_free_localization.env:DeviceFreeLocalizationEnv",
-        "isac_envs.multiagent.device_free_localization_v0",
+        "isac_envs.multiagent.device_free_localization_v1",
     ),
     "multi_uav_isac": (
         "isac_envs/MultiUAVISAC-v0",
@@ -37,9 +37,21 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
 }
 
 
-#: system package -> "module:Class" of its native vector env (``gym.make_vec`` uses it, issue 12)
+#: Older versions and variants, registered next to the current ids of SYSTEMS:
+#: system -> list of ``register()`` keyword dicts (id, entry_point, kwargs, vector_entry_point).
+EXTRA_IDS: dict[str, list[dict]] = {
+    # v0: the 40 dB action power span (v1: 80 dB) and the spec's per-slot random draws (v1: blocks)
+    "device_free_localization": [
+        dict(id="isac_envs/DeviceFreeLocalization-v0",
+             entry_point="isac_envs.device_free_localization.env:DeviceFreeLocalizationEnvV0",
+             kwargs={"power_dynamic_range_db": 40.0}),
+    ],
+}
+
+#: Native vector envs (``gym.make_vec(id, num_envs=N)``): Gymnasium id -> "module:Class".
 VECTOR_ENTRY_POINTS: dict[str, str] = {
-    "multi_uav_isac": "isac_envs.multi_uav_isac.vector:MultiUAVISACVectorEnv",
+    "isac_envs/DeviceFreeLocalization-v1": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
+    "isac_envs/MultiUAVISAC-v0": "isac_envs.multi_uav_isac.vector:MultiUAVISACVectorEnv",
 }
 
 
@@ -51,10 +63,12 @@ def available_systems() -> list[str]:
 def _register_all() -> None:
     for system in available_systems():
         env_id, entry_point, _ = SYSTEMS[system]
-        if env_id not in registry:
-            register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(system))
+        for spec in [dict(id=env_id, entry_point=entry_point), *EXTRA_IDS.get(system, [])]:
+            if spec["id"] not in registry:
+                vector = VECTOR_ENTRY_POINTS.get(spec["id"])
+                register(**spec, **({"vector_entry_point": vector} if vector else {}))
 
 
 _register_all()
 
-__all__ = ["SYSTEMS", "VECTOR_ENTRY_POINTS", "available_systems", "__version__"]
+__all__ = ["SYSTEMS", "EXTRA_IDS", "VECTOR_ENTRY_POINTS", "available_systems", "__version__"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from isac_envs.device_free_localization.model import Instance, Params
+from isac_envs.device_free_localization.model import Instance, Params, validate_instance
 
 from .common import comm_fallback, comm_feasible_point, least_power, make_problem, start_point
 
@@ -22,6 +22,7 @@ def solve(params: Params, instance: Instance, rtol: float = 1e-6, max_iter: int 
     With ``return_trace=True`` also returns the list of feasible levels ``lo`` (min sensing
     SINR, noise units), one per iteration.
     """
+    validate_instance(params, instance)
     problem = make_problem(params, instance)
     x_comm = comm_feasible_point(problem)
     if x_comm is None:

@@ -7,13 +7,14 @@ sensing and shows what a comm-only design costs the localisation.
 
 from __future__ import annotations
 
-from isac_envs.device_free_localization.model import Decision, Instance, Params
+from isac_envs.device_free_localization.model import Decision, Instance, Params, validate_instance
 
 from .common import comm_fallback, comm_feasible_point, make_problem
 
 
 def solve(params: Params, instance: Instance) -> Decision:
     """p = P_max x_c, the least C1-feasible powers."""
+    validate_instance(params, instance)
     problem = make_problem(params, instance)
     x_comm = comm_feasible_point(problem)
     if x_comm is None:

@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from isac_envs.device_free_localization.model import NUM_BS, Instance, Params
+from isac_envs.device_free_localization.model import NUM_BS, Instance, Params, validate_instance
 
 from .common import Problem, comm_fallback, comm_feasible_point, make_problem, start_point
 
@@ -65,6 +65,7 @@ def _set_instance_parameters(par: dict, problem: Problem, t0: float, u0: np.ndar
 def solve(params: Params, instance: Instance, eps: float = 1e-4, max_iter: int = 100, solver: str = "CLARABEL",
           return_trace: bool = False):
     """Algorithm 1 from x^(0); returns the last accepted iterate (and the trace of t^(0) tau^(k))."""
+    validate_instance(params, instance)
     problem = make_problem(params, instance)
     x_comm = comm_feasible_point(problem)
     if x_comm is None:

@@ -1,4 +1,4 @@
-"""Gymnasium env ``isac_envs/DeviceFreeLocalization-v0`` over :mod:`.model`."""
+"""Gymnasium env ``isac_envs/DeviceFreeLocalization-v1`` (and ``-v0``) over :mod:`.model`."""
 
 from __future__ import annotations
 
@@ -36,12 +36,17 @@ class DeviceFreeLocalizationEnv(ISACEnv):
 
     ``Box(-1, 1, (3,), float32)``: one value per BS, decoded in dB so that the power box (C2)
     holds by construction: ``p_b = P_max * 10^(-D (1 - a_b) / 20)`` with ``P_max = 46 dBm`` and
-    ``D = power_dynamic_range_db = 40`` (``a = +1`` is full power, ``a = -1`` is ``1e-4 P_max``).
-    Actions outside [-1, 1] are clipped; NaN/inf or a wrong shape raise ``ValueError``.
+    ``D = power_dynamic_range_db = 80`` dB (``a = +1`` is full power, ``a = -1`` is
+    ``1e-8 P_max``, i.e. -34 dBm; 1 dB is 0.025 action units). The 80 dB span holds every
+    registered solver's decision: the least powers meeting C1 (``comm_min_power``) reach
+    ``P_max - 50.5`` dB at the defaults and ``P_max - 72`` dB at a threshold of -10 dB (1000 seeds
+    each); the optimum stays within 18 dB of ``P_max``. Actions outside [-1, 1] are clipped;
+    NaN/inf, a wrong shape or a non-numeric dtype raise. :meth:`encode_action` is the exact inverse
+    up to float32 rounding (relative power error <= 3e-7).
 
     | Num | Action | Min | Max |
     |-----|--------|-----|-----|
-    | 0-2 | power of BS 0..2, dB-scaled | -1 (P_max - 40 dB) | +1 (P_max) |
+    | 0-2 | power of BS 0..2, dB-scaled | -1 (P_max - 80 dB) | +1 (P_max) |
 
     ## Observation Space
 
@@ -66,8 +71,17 @@ class DeviceFreeLocalizationEnv(ISACEnv):
     ``r = J - penalty * (c1_comm_sinr + c2_power_box)`` with ``J = -max_b sigma_R,b`` in metres
     (Curry's range STD after OFDM processing gain, capped at 100 m) and ``penalty = 2`` m per unit
     of violation; ``c1_comm_sinr = sum_j max(0, 1 - SINR^c_j / gamma)`` (in [0, 3]);
-    ``c2_power_box`` is 0 by construction. Typical mean rewards: optimum -0.47, all BSs at full
-    power -0.86, uniform random actions -7.7.
+    ``c2_power_box`` is 0 by construction. Typical mean rewards (defaults): optimum -0.47, all
+    BSs at full power -0.86, uniform random actions -48.7 (v0's 40 dB span: -7.7): most
+    random powers are far below the useful range, so the sensing STD hits its cap.
+
+    ## Leaderboard score
+
+    ``score_rule = "mean_reward"``: an episode's score is the mean over its steps of the reward
+    above (penalised). Every slot is an independent snapshot (the action does not change future
+    states), so the mean is the per-slot average of the paper's objective minus the penalty.
+    ``info["objective"]`` (unpenalised J) and ``info["feasible"]`` (C1 and C2 hold) are reported
+    beside it.
 
     ## Starting State
 
@@ -90,14 +104,34 @@ class DeviceFreeLocalizationEnv(ISACEnv):
 
     ## Arguments
 
-    ``gym.make("isac_envs/DeviceFreeLocalization-v0", params=None, config=None, render_mode=None,
+    ``gym.make("isac_envs/DeviceFreeLocalization-v1", params=None, config=None, render_mode=None,
     **param_overrides)``: ``params`` a :class:`~.model.Params`, or ``config`` a YAML of Params
     fields (``"small"``, ``"paper"`` or a path), not both; keyword overrides of any Params field
     (``si_level_db=-90``, ``comm_sinr_threshold_db=5``, ...) apply on top. ``render_mode`` is
-    ``"ansi"`` (text) or ``"rgb_array"`` (480x480 image).
+    ``"ansi"`` (text) or ``"rgb_array"`` (480x480 image). Params outside their documented ranges
+    (``model.PARAM_BOUNDS``) and an ``options["instance"]`` of the wrong shape, with non-finite
+    entries or drawn with another BS layout raise ``ValueError`` naming the field.
+    ``gym.make_vec(id, num_envs=N)`` returns the native batched
+    :class:`~isac_envs.device_free_localization.vector.DeviceFreeLocalizationVectorEnv`.
+
+    ## Version History
+
+    * v1: the action's power span widened from 40 dB to 80 dB (``power_dynamic_range_db``
+      default 80), so that every registered solver's decision is an action (at 40 dB, 34 % of
+      ``comm_min_power``'s decisions were clipped and its feasibility fell from 0.95 to 0.61).
+      The random draws come in blocks (two generator calls per episode start, one per 16 slots:
+      ``model.v1_draw_start``, ``model.v1_fading``), which lets the native vector env step without a
+      per-env loop; the distributions (UEs, target, heading, Rician fading) are those of v0, the
+      UEs and the target of a seed are v0's, the fading samples differ. Params get documented
+      bounds; given instances are validated. Same physics, observation and reward.
+    * v0: initial version (40 dB span, the spec's per-slot draw order). Still registered:
+      ``DeviceFreeLocalization-v0`` is :class:`DeviceFreeLocalizationEnvV0` (v0's random stream)
+      with the registration kwarg ``power_dynamic_range_db=40`` (a keyword override, so it also
+      overrides ``params=``/``config=`` unless passed explicitly).
     """
 
     system = model.SYSTEM
+    score_rule = "mean_reward"  # leaderboard: mean over the episode's steps of the (penalised) reward
     params_cls = Params
     instance_cls = Instance
 
@@ -123,26 +157,49 @@ class DeviceFreeLocalizationEnv(ISACEnv):
         return model.encode_power(decision.tx_power_w, self.params)
 
     # ------------------------------------------------------------------ API
+    # ------------------------------------------------------------------ random stream (v1: blocks of draws)
+    def _sample(self, params: Params, rng: np.random.Generator) -> Instance:
+        u, self._block = model.v1_draw_start(params, rng)
+        self._block_start = 0
+        return model.v1_sample_instance(params, u, self._block, rng)
+
+    def _draw_for_given_instance(self) -> None:
+        """A given instance still draws a start's uniforms and normal block (its row 0 unused)."""
+        _, self._block = model.v1_draw_start(self.params, self.np_random)
+        self._block_start = 0
+
+    def _advance(self) -> Instance:
+        row = self.slot - self._block_start
+        if row >= len(self._block):  # next block of slot draws (one generator call per V1_BLOCK_SLOTS slots)
+            self._block_start, row = self.slot, 0
+            self._block = self.np_random.standard_normal((model.v1_block_rows(self.params, self.slot),
+                                                          model.V1_SLOT_NORMALS))
+        return model.v1_advance_instance(self.params, self.instance, self._block[row], self._comm_path_gain)
+
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        inst = self._start_episode(seed, options, model.sample_instance)
+        inst = self._start_episode(seed, options, self._sample)
+        if options and options.get("instance") is not None:
+            model.validate_instance(self.params, inst)  # shapes, finiteness, layout of a given instance
+            self._draw_for_given_instance()
         self.slot = 0
         self.last_evaluation = None
         self.last_decision = None
         self._evaluated_instance = None
         self._trail = [inst.target_position_m[:2].copy()]
+        self._comm_path_gain = model.comm_path_gain(self.params, inst.ue_positions_m)  # UEs fixed per episode
         return model.observation(self.params, inst, 0), {"slot": 0, "instance": inst}
 
     def step(self, action):
         if self.instance is None:
             raise RuntimeError("call reset() before step()")
         decision = self.decode_action(action)
-        ev = model.evaluate(self.params, self.instance, decision)
+        ev = model.evaluate_power(self.params, self.instance, decision.tx_power_w)  # decoded: finite, (3,)
         reward = ev.penalised(self.params.penalty)
         played = self.slot
         self.slot += 1
         truncated = self.slot >= self.params.episode_length
         self.last_evaluation, self.last_decision, self._evaluated_instance = ev, decision, self.instance
-        self.instance = model.advance_instance(self.params, self.instance, self.np_random)
+        self.instance = self._advance()
         self._trail.append(self.instance.target_position_m[:2].copy())
         info = {"objective": ev.objective, "metrics": ev.metrics, "violations": ev.violations,
                 "feasible": ev.feasible, "tx_power_w": decision.tx_power_w.copy(), "slot": played,
@@ -175,3 +232,18 @@ class DeviceFreeLocalizationEnv(ISACEnv):
                          f"rstd={m[f'range_std_m_{b}']:.2f} m | UE{b} SINR={m[f'comm_sinr_db_{b}']:.1f} dB "
                          f"(thr {thr:.1f})")
         return "\n".join(lines) + "\n"
+
+
+class DeviceFreeLocalizationEnvV0(DeviceFreeLocalizationEnv):
+    """``isac_envs/DeviceFreeLocalization-v0``: the v1 env with v0's random stream (the spec's normative
+    per-slot draw order: :func:`~.model.sample_instance`, :func:`~.model.advance_instance`), so that a
+    seed gives v0's episode; registered with ``power_dynamic_range_db=40`` (v0's action span)."""
+
+    def _sample(self, params: Params, rng: np.random.Generator) -> Instance:
+        return model.sample_instance(params, rng)
+
+    def _draw_for_given_instance(self) -> None:
+        pass
+
+    def _advance(self) -> Instance:
+        return model.advance_instance(self.params, self.instance, self.np_random, self._comm_path_gain)

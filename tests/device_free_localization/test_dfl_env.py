@@ -9,7 +9,8 @@ from isac_envs.device_free_localization import model
 from isac_envs.device_free_localization.env import DeviceFreeLocalizationEnv
 from isac_envs.device_free_localization.model import Decision, Params, evaluate, sample_instance
 
-ENV_ID = "isac_envs/DeviceFreeLocalization-v0"
+ENV_ID = "isac_envs/DeviceFreeLocalization-v1"
+V0_ID = "isac_envs/DeviceFreeLocalization-v0"
 
 
 def play(env, seed, actions):
@@ -37,7 +38,7 @@ def test_sb3_check_env():
 def test_parallel_api_and_seed_tests():
     from pettingzoo.test import parallel_api_test, parallel_seed_test
 
-    from isac_envs.multiagent import device_free_localization_v0 as m
+    from isac_envs.multiagent import device_free_localization_v1 as m
 
     parallel_api_test(m.parallel_env(config="small"), num_cycles=30)
     parallel_seed_test(lambda: m.parallel_env(config="small"), num_cycles=30)
@@ -50,7 +51,7 @@ def test_import_stays_light():
     import subprocess
     import sys
 
-    code = ("import sys, gymnasium as gym, isac_envs; gym.make('isac_envs/DeviceFreeLocalization-v0').reset(seed=0);"
+    code = ("import sys, gymnasium as gym, isac_envs; gym.make('isac_envs/DeviceFreeLocalization-v1').reset(seed=0);"
             "bad=[m for m in ('cvxpy','torch','matplotlib','pettingzoo') if m in sys.modules]; assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
 
@@ -126,7 +127,52 @@ def test_out_of_range_action_is_clipped():
     env = DeviceFreeLocalizationEnv()
     env.reset(seed=0)
     d = env.decode_action(np.array([5.0, -7.0, 1.0]))
-    np.testing.assert_allclose(d.tx_power_w, env.params.max_power_w * np.array([1.0, 1e-4, 1.0]))
+    np.testing.assert_allclose(d.tx_power_w, env.params.max_power_w * np.array([1.0, 1e-8, 1.0]))  # 80 dB span
+
+
+# ----------------------------------------------------------------------------- versions
+def test_v0_keeps_the_40_db_span_and_the_same_episode():
+    v0, v1 = gym.make(V0_ID, config="small").unwrapped, gym.make(ENV_ID, config="small").unwrapped
+    assert v0.params.power_dynamic_range_db == 40.0 and v1.params.power_dynamic_range_db == 80.0
+    a = np.array([-1.0, 0.0, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(v0.decode_action(a).tx_power_w, v0.params.max_power_w * np.array([1e-4, 1e-2, 1.0]))
+    np.testing.assert_allclose(v1.decode_action(a).tx_power_w, v1.params.max_power_w * np.array([1e-8, 1e-4, 1.0]))
+    # v0 keeps the spec's per-slot draws: its episode is sample_instance/advance_instance of the seed
+    _, info0 = v0.reset(seed=5)
+    assert info0["instance"] == sample_instance(v0.params, np.random.default_rng(5))
+    rng = np.random.default_rng(5)
+    first = sample_instance(v0.params, rng)
+    _, _, _, _, info0 = v0.step(a)
+    assert info0["instance"] == model.advance_instance(v0.params, first, rng)
+    _, info1 = v1.reset(seed=5)  # v1 draws in blocks: the same UEs and target (the same uniforms), other fading
+    np.testing.assert_allclose(info1["instance"].target_position_m, first.target_position_m, rtol=1e-12)
+    assert not np.allclose(info1["instance"].comm_fading, first.comm_fading)
+    # the same powers on the same instance are the same decision in both versions: the same reward
+    inst = sample_instance(v1.params, np.random.default_rng(8))
+    v0.reset(seed=1, options={"instance": inst})
+    v1.reset(seed=1, options={"instance": inst})
+    p = np.array([30.0, 3.0, 39.0])
+    _, r0, *_ = v0.step(v0.encode_action(Decision(p)))
+    _, r1, *_ = v1.step(v1.encode_action(Decision(p)))
+    assert r0 == pytest.approx(r1, rel=1e-5)
+    assert gym.make(V0_ID, power_dynamic_range_db=60.0).unwrapped.params.power_dynamic_range_db == 60.0
+    assert gym.spec(V0_ID).entry_point == gym.spec(ENV_ID).entry_point + "V0"  # v1 with v0's random stream
+
+
+def test_pettingzoo_versions():
+    from isac_envs.multiagent import device_free_localization_v0 as m0
+    from isac_envs.multiagent import device_free_localization_v1 as m1
+
+    e0, e1 = m0.parallel_env(config="small"), m1.parallel_env(config="small")
+    assert e0.metadata["name"] == "device_free_localization_v0" and e0.params.power_dynamic_range_db == 40.0
+    assert e1.metadata["name"] == "device_free_localization_v1" and e1.params.power_dynamic_range_db == 80.0
+    assert m0.parallel_env(power_dynamic_range_db=50.0).params.power_dynamic_range_db == 50.0
+
+
+def test_leaderboard_score_rule_documented():
+    assert DeviceFreeLocalizationEnv.score_rule == "mean_reward"
+    doc = DeviceFreeLocalizationEnv.__doc__
+    assert "## Leaderboard score" in doc and "## Version History" in doc and "* v1:" in doc
 
 
 def test_encode_decode_through_env():
@@ -157,7 +203,7 @@ def test_render_modes():
 
 # ----------------------------------------------------------------------------- multi-agent variant
 def test_parallel_matches_single_agent():
-    from isac_envs.multiagent import device_free_localization_v0 as m
+    from isac_envs.multiagent import device_free_localization_v1 as m
 
     par = m.parallel_env(episode_length=5)
     single = DeviceFreeLocalizationEnv(episode_length=5)
@@ -181,7 +227,7 @@ def test_parallel_matches_single_agent():
 
 
 def test_local_observation_fields():
-    from isac_envs.multiagent import device_free_localization_v0 as m
+    from isac_envs.multiagent import device_free_localization_v1 as m
 
     par = m.parallel_env()
     obs, _ = par.reset(seed=4)

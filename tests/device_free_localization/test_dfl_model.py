@@ -263,8 +263,10 @@ def test_codec_round_trip_and_ends():
     back = np.array([model.encode_power(model.decode_power_w(x, P), P) for x in a])
     np.testing.assert_allclose(back, a, atol=1e-6)
     np.testing.assert_allclose(model.decode_power_w(np.ones(3), P), P.max_power_w)
-    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P), 1e-4 * P.max_power_w)
-    np.testing.assert_array_equal(model.encode_power(np.array([0.0, -1.0, 1e-9]), P), [-1, -1, -1])
+    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P), 1e-8 * P.max_power_w)  # v1: 80 dB span
+    np.testing.assert_allclose(model.decode_power_w(-np.ones(3), P.replace(power_dynamic_range_db=40.0)),
+                               1e-4 * P.max_power_w)  # v0: 40 dB span
+    np.testing.assert_array_equal(model.encode_power(np.array([0.0, -1.0, 1e-12]), P), [-1, -1, -1])
 
 
 def test_observation_is_lossless_snr():
@@ -289,6 +291,8 @@ def test_fast_rician_matches_physics_module():
     from isac_envs.physics.channels import rician_power_samples
 
     k = 10 ** 0.9
-    mine = model._rician_power(np.random.default_rng(3), math.sqrt(k / (k + 1)), math.sqrt(1 / (2 * (k + 1))))
-    ref = rician_power_samples(np.random.default_rng(3), (3, 3), 9.0)
+    phase, normals = model.draw_fading(np.random.default_rng(3))
+    mine = model.rician_power(math.sqrt(k / (k + 1)), math.sqrt(1 / (2 * (k + 1))), phase, normals)
+    ref_rng = np.random.default_rng(3)
+    ref = [rician_power_samples(ref_rng, (3, 3), 9.0) for _ in range(2)]  # comm, then BS-BS draws
     np.testing.assert_allclose(mine, ref, rtol=1e-12)
