@@ -18,7 +18,7 @@ from baselines.policy import SolverPolicy
 
 #: system -> (solver, Params overrides that drop the constraint, seed offset, episodes, objective gain expected)
 CHEATS = {
-    "device_free_localization": ("bisection_optimum", {"comm_sinr_threshold_db": -100.0}, 0, 2, True),
+    "device_free_localization": ("bisection_optimum", {"comm_sinr_threshold_db": -30.0}, 0, 2, True),
     # C5/C6 bind for AIBOT on test seed 2000003 (on 2000000..2 the relaxed decision is AIBOT's own)
     "multi_uav_isac": ("aibot", {"rho_min": 0.0, "rate_min_bps": 0.0}, 3, 2, True),
     "cell_free_sat_uav": ("algorithm3", {"interference_threshold_dbm": 30.0}, 0, 3, False),
