@@ -31,10 +31,10 @@ __all__ = [
     "check_action",
 ]
 
-def _config_dir() -> Path:
+def _config_dir(package_dir: Path = Path(__file__).resolve().parent) -> Path:
     """``isac_envs/configs/`` of an installed wheel, else the source checkout's ``configs/``."""
-    packaged = Path(__file__).resolve().parent / "configs"  # package data (pyproject package-dir)
-    return packaged if packaged.is_dir() else packaged.parent.parent / "configs"
+    packaged = package_dir / "configs"  # package data (pyproject package-dir)
+    return packaged if packaged.is_dir() else package_dir.parent / "configs"
 
 
 #: The per-system YAML configs (``configs/<system>/<name>.yaml`` in the repository), shipped in
