@@ -2,10 +2,11 @@
 # Installs like a library: build the wheel from the tracked files (what `pip install git+URL`
 # builds), install it NON-editable in a fresh venv with the oldest gymnasium we support (1.2.2,
 # Ray RLlib's pin), then, from a folder outside the checkout, make every registered id (single
-# and vector), every PettingZoo env, and run the README's leaderboard command with the shipped
-# agents. Configs and shipped agents must come from the installed package.
+# and vector), every PettingZoo env, run the README's leaderboard command with the shipped
+# agents, then the fast test suite against the installed package. Configs and shipped agents
+# must come from the installed package.
 #
-#   bash .ci/wheel_smoke.sh            # GYMNASIUM_VERSION=1.4.0 bash .ci/wheel_smoke.sh: another pin
+#   bash .ci/wheel_smoke.sh     # GYMNASIUM_VERSION=1.4.0 (another pin), WHEEL_SMOKE_TESTS=0 (no suite)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 gymnasium_version="${GYMNASIUM_VERSION:-1.2.2}"
@@ -47,7 +48,7 @@ assert not any(n.startswith(("tests/", "configs/")) for n in names), "wheel ship
 print(f"wheel_smoke: {sys.argv[1].rsplit('/', 1)[-1]}: {len(names)} files, configs and shipped agents inside")
 EOF
 step "install the wheel with gymnasium==$gymnasium_version"
-"$py" -m pip install -q "$wheel" "gymnasium==$gymnasium_version"
+"$py" -m pip install -q "${wheel}[test]" "gymnasium==$gymnasium_version"
 
 # 3. from outside the checkout
 mkdir -p "$work/outside" && cd "$work/outside"
@@ -106,4 +107,8 @@ step "isac leaderboard --system device_free_localization --episodes 2"
 for row in "| sca |" "| random |" "| ppo |" "| mappo |"; do
     grep -qF "$row" "$work/leaderboard.txt" || { echo "wheel_smoke: leaderboard lacks the row $row" >&2; exit 1; }
 done
+if [ "${WHEEL_SMOKE_TESTS:-1}" = 1 ]; then
+    step "the fast test suite against the installed wheel (tests/ of the checkout, run from outside it)"
+    "$py" -m pytest -q -p no:cacheprovider "$repo/tests"
+fi
 step "done: the non-editable wheel works with gymnasium $gymnasium_version"
