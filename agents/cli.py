@@ -62,7 +62,7 @@ def cmd_perf(args) -> int:
 
     rows = []
     for name in _systems_arg(args.system):
-        rows += perf_system(get_system(name), args.config or "paper", repeats=args.repeats, skip=args.skip)
+        rows += perf_system(get_system(name), args.config, repeats=args.repeats, skip=args.skip)
     table = perf_table(rows)
     print(table)
     out = Path(args.out)
@@ -127,9 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     fg.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1), help="parallel processes")
     fg.set_defaults(func=cmd_figures)
 
-    pf = sub.add_parser("perf", help="median timings of model functions, env steps and solvers; --vector, --scale")
+    pf = sub.add_parser("perf", help="median timings of model functions, env steps and solvers")
     pf.add_argument("--system")
-    pf.add_argument("--config", default=None, help="small | paper | PATH (default: paper, what gym.make(id) uses)")
+    pf.add_argument("--config", default="paper")
     pf.add_argument("--repeats", type=int, default=7)
     pf.add_argument("--skip", nargs="*", default=None, help="solvers to skip")
     pf.add_argument("--out", default="results")

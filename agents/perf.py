@@ -118,6 +118,13 @@ CALIBRATION_ID = "CartPole-v1"
 _ACTION_POOL_BYTES = 64 << 20
 
 
+def _check_counts(name: str, values) -> None:
+    """ValueError naming the option unless every value is an integer >= 1."""
+    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1]
+    if bad or not len(values):
+        raise ValueError(f"{name} must be integers >= 1, got {list(values)}")
+
+
 def _vector_modes(env_id: str) -> list[str]:
     """``sync`` always; ``vector_entry_point`` when the id registers a native vector env."""
     import gymnasium as gym
@@ -219,6 +226,8 @@ def perf_vector(env_ids: list[str], ns: tuple[int, ...] = VECTOR_NS, config: str
     note, as are the larger N after it. Returns (rows, notes); a row is
     ``{"env", "mode", "rates": {N: env-steps/s}}``.
     """
+    _check_counts("N (--ns)", ns)
+    _check_counts("repeats", (repeats,))
     rows, notes, tick = [], [], CLOCKS[clock]
     for env_id in [CALIBRATION_ID, *[e for e in env_ids if e != CALIBRATION_ID]]:
         kwargs = {} if env_id == CALIBRATION_ID or config is None else {"config": config}
@@ -303,6 +312,8 @@ def perf_scale(agent_counts: tuple[int, ...] = SCALE_AGENTS, config: str | None 
     """
     import importlib
 
+    _check_counts("agent counts (--agents)", agent_counts)
+    _check_counts("repeats", (repeats,))
     rows, notes = [], []
     for module_name, field_name in SCALE_ENVS.items():
         module = importlib.import_module(module_name)

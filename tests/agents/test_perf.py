@@ -61,3 +61,11 @@ def test_cli_writes_the_tables(tmp_path):
                  "--repeats", "1", "--clock", "cpu", "--no-progress", "--out", str(tmp_path)]) == 0
     text = (tmp_path / "perf_vector.md").read_text()
     assert text.startswith("`isac perf") and "| CartPole-v1 | native vector env |" in text and f"| {DFL} |" in text
+
+
+@pytest.mark.parametrize("call", [lambda: perf.perf_vector([DFL], ns=(1, 0)),
+                                  lambda: perf.perf_vector([DFL], repeats=0),
+                                  lambda: perf.perf_scale((8, -1))])
+def test_bad_counts_are_a_clear_error(call):
+    with pytest.raises(ValueError, match=r"(--ns|repeats|--agents).* must be integers >= 1"):
+        call()
