@@ -118,6 +118,8 @@ def cmd_figures(args) -> int:
 
 
 def cmd_perf(args) -> int:
+    if args.vector or args.scale:
+        return _cmd_perf_vector_scale(args)
     from agents.perf import perf_system, perf_table
     from agents.systems import get_system
 
@@ -130,6 +132,39 @@ def cmd_perf(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "perf.md").write_text(table + "\n", encoding="utf-8")
     return 0
+
+
+def _cmd_perf_vector_scale(args) -> int:
+    """``isac perf --vector`` / ``--scale``: tables to stdout and results/perf_vector.md, perf_scale.md."""
+    from agents import perf
+    from agents.leaderboard import markdown_table
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    say = None if args.no_progress else (lambda msg: print(f"  {msg}", file=sys.stderr, flush=True))
+    command = "isac perf " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["perf"] else "isac perf"
+    if args.vector:
+        ids = [SYSTEMS[name][0] for name in _systems_arg(args.system)]
+        ns = tuple(args.ns or perf.VECTOR_NS)
+        rows, notes = perf.perf_vector(ids, ns, args.config, repeats=args.repeats, budget_seconds=args.budget,
+                                       clock=args.clock, progress=say)
+        text = "\n\n".join([perf.vector_table(rows, ns), perf.speedup_table(rows),
+                             *(["\n".join(f"- {n}" for n in notes)] if notes else [])])
+        _print_and_write(text, out / "perf_vector.md", command)
+    if args.scale:
+        counts = tuple(args.agents or perf.SCALE_AGENTS)
+        rows, notes = perf.perf_scale(counts, args.config, repeats=args.repeats, budget_seconds=4 * args.budget,
+                                      clock=args.clock, progress=say)
+        text = "\n\n".join([markdown_table(perf.SCALE_HEADER, rows),
+                             *(["\n".join(f"- {n}" for n in notes)] if notes else [])])
+        _print_and_write(text, out / "perf_scale.md", command)
+    return 0
+
+
+def _print_and_write(text: str, path: Path, command: str) -> None:
+    print(text + "\n")
+    path.write_text(f"`{command}`\n\n{text}\n", encoding="utf-8")
+    print(f"written: {path}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -174,6 +209,17 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--repeats", type=positive_int, default=7)
     pf.add_argument("--skip", nargs="*", default=None, help="solvers to skip")
     pf.add_argument("--out", default="results")
+    pf.add_argument("--vector", action="store_true",
+                    help="env-steps/s: single env, SyncVectorEnv, native vector env at each N, CartPole-v1 as calibration")
+    pf.add_argument("--ns", type=int, nargs="+", default=None, help="batch sizes for --vector (default: 1 64 1024 4096)")
+    pf.add_argument("--budget", type=float, default=20.0,
+                    help="seconds per measurement: larger N (agent counts) estimated to cost more are skipped, with a note")
+    pf.add_argument("--scale", action="store_true",
+                    help="PettingZoo reset/step time against the number of agents (cell_free_sat_uav_v0, multi_uav_isac_v0)")
+    pf.add_argument("--agents", type=int, nargs="+", default=None, help="agent counts for --scale (default: 8 16 32 64 128)")
+    pf.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="--vector/--scale timer: wall time, or the process's CPU time (steadier on a loaded machine)")
+    pf.add_argument("--no-progress", action="store_true")
     pf.set_defaults(func=cmd_perf)
 
     try:

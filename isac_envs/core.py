@@ -37,8 +37,15 @@ __all__ = [
     "check_action",
 ]
 
-#: Repository-level ``configs/`` folder (the package is installed editable, see README).
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+def _config_dir(package_dir: Path = Path(__file__).resolve().parent) -> Path:
+    """``isac_envs/configs/`` of an installed wheel, else the source checkout's ``configs/``."""
+    packaged = package_dir / "configs"  # package data (pyproject package-dir)
+    return packaged if packaged.is_dir() else package_dir.parent / "configs"
+
+
+#: The per-system YAML configs (``configs/<system>/<name>.yaml`` in the repository), shipped in
+#: the wheel as ``isac_envs/configs/``: works for wheel, git-URL, editable and source-tree use.
+CONFIG_DIR = _config_dir()
 
 #: Violations at or below this amount count as satisfied (every system uses it).
 FEASIBILITY_TOL = 1e-6
