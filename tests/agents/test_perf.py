@@ -6,8 +6,9 @@ import pytest
 
 from agents import perf
 from agents.cli import main as isac
+from isac_envs import SYSTEMS
 
-DFL = "isac_envs/DeviceFreeLocalization-v0"
+DFL = SYSTEMS["device_free_localization"][0]  # the current id (the one `isac perf --system` times)
 
 
 def _cell(table: str, env: str, mode: str) -> list[str]:
