@@ -112,6 +112,7 @@ class UAVEffectiveCapacityEnv(ISACEnv):
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         inst = self._start_episode(seed, options, model.sample_instance)
+        model.validate_instance(self.params, inst)
         self._t = 0
         self._prev_ec = np.zeros(self.params.num_users)
         self._prev_ps = 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,38 @@ from isac_envs.core import (
     check_action,
     require_in_range,
     require_int,
-    require_nonnegative,
-    require_positive,
 )
 from isac_envs.physics.effective_capacity import effective_capacity_bps_hz
 from isac_envs.physics.ula import rician_miso_channel, ula_steering_vector
 
 LN2 = math.log(2.0)
 UAV_START_MODES = ("random", "center", "target")
+
+#: Documented bounds of every Params field (docs "Parameters"): sizes are capped so that every
+#: per-instance / per-decision array stays small enough to hold in memory, continuous fields to
+#: physically meaningful ranges so that every accepted value gives finite observations and rewards.
+SIZE_BOUNDS = {"num_users": (1, 64), "num_antennas": (1, 256), "num_samples": (1, 100_000),
+               "num_slots": (1, 100_000)}
+#: num_samples * num_antennas * max(num_users, num_antennas) (the (L, M, M) / (L, K, M) arrays)
+MAX_BLOCK_ELEMENTS = 20_000_000
+#: field -> (low, high, low_open); high is always inclusive
+FLOAT_BOUNDS = {
+    "uav_height": (1.0, 1e4, False),  # m
+    "antenna_spacing": (0.0, 10.0, True),  # wavelengths
+    "ref_gain": (1e-20, 1.0, False),  # linear, -200 dB .. 0 dB
+    "noise_power": (1e-20, 1.0, False),  # W, -170 dBm .. 30 dBm
+    "p_max": (1e-6, 1e4, False),  # W, -30 dBm .. 70 dBm
+    "rician_factor": (0.0, 1e4, False),
+    "sensing_threshold": (0.0, 1e3, False),  # W/m^2
+    "position_jitter": (0.0, 1e5, False),  # m
+    "user_speed": (0.0, 1e3, False),  # m/s
+    "slot_duration": (0.0, 1e4, True),  # s
+    "penalty": (0.0, 1e6, False),  # bit/s/Hz per unit violation
+    "action_share_temperature": (0.0, 100.0, True),
+    "action_reg_decades": (0.0, 20.0, False),
+}
+THETA_RANGE = (1e-6, 100.0)  # 1/(bit/Hz)
+MAX_COORD_M = 1e6
 
 
 # =========================================================================== Params
@@ -78,39 +103,46 @@ class Params(ParamsBase):
         super().__post_init__()
 
     def validate(self) -> None:
-        require_int("num_users", self.num_users, 1)
-        require_int("num_antennas", self.num_antennas, 1)
-        for name in ("uav_height", "antenna_spacing", "ref_gain", "noise_power", "p_max", "slot_duration",
-                     "action_share_temperature"):
-            require_positive(name, getattr(self, name))
-        for name in ("rician_factor", "sensing_threshold", "position_jitter", "user_speed", "penalty",
-                     "action_reg_decades"):
-            require_nonnegative(name, getattr(self, name))
-        require_positive("uav_speed_max", self.uav_speed_max, allow_inf=True)
+        """Documented physical ranges (spec Sec. 2, docs "Parameters"); ValueError/TypeError names the field."""
+        for name, (lo, hi) in SIZE_BOUNDS.items():
+            require_int(name, getattr(self, name), lo)
+            if getattr(self, name) > hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {getattr(self, name)!r}")
+        L, K, M = self.num_samples, self.num_users, self.num_antennas
+        if L * M * max(K, M) > MAX_BLOCK_ELEMENTS:
+            raise ValueError(f"num_samples * num_antennas * max(num_users, num_antennas) must be <= "
+                             f"{MAX_BLOCK_ELEMENTS:.0e} (memory of the per-block arrays), got "
+                             f"num_samples={L}, num_users={K}, num_antennas={M}")
+        for name, (lo, hi, lo_open) in FLOAT_BOUNDS.items():
+            require_in_range(name, getattr(self, name), lo, hi, lo_open=lo_open)
+        if not (isinstance(self.uav_speed_max, numbers.Real) and self.uav_speed_max == math.inf):
+            require_in_range("uav_speed_max", self.uav_speed_max, 0.0, 1e4, lo_open=True)
         require_in_range("action_lean_max", self.action_lean_max, 0.0, 1.0, hi_open=True)
-        require_int("num_samples", self.num_samples, 1)
-        require_int("num_slots", self.num_slots, 1)
-        if self.uav_start not in UAV_START_MODES:
+        if not isinstance(self.uav_start, str) or self.uav_start not in UAV_START_MODES:
             raise ValueError(f"uav_start must be one of {UAV_START_MODES}, got {self.uav_start!r}")
-        K = self.num_users
-        theta = _float_array("qos_exponent", self.qos_exponent)
+        theta = _real_array("qos_exponent", self.qos_exponent)
         if theta.ndim > 1 or (theta.ndim == 1 and theta.shape[0] != K):
             raise ValueError(f"qos_exponent must be a number or a length-{K} sequence, got {self.qos_exponent!r}")
-        if not np.all(np.isfinite(theta)) or np.any(theta <= 0):
-            raise ValueError(f"qos_exponent must be finite and > 0, got {self.qos_exponent!r}")
-        w = _float_array("user_weights", self.user_weights)
-        if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-            raise ValueError(f"user_weights must be {K} finite numbers > 0, got {self.user_weights!r}")
-        u = _float_array("user_positions", self.user_positions)
-        if u.shape != (K, 2) or not np.all(np.isfinite(u)):
-            raise ValueError(f"user_positions must be {K} finite (x, y) pairs, got {self.user_positions!r}")
-        t = _float_array("target_position", self.target_position)
-        if t.shape != (2,) or not np.all(np.isfinite(t)):
-            raise ValueError(f"target_position must be a finite (x, y) pair, got {self.target_position!r}")
+        if not np.all(np.isfinite(theta)) or np.any(theta < THETA_RANGE[0]) or np.any(theta > THETA_RANGE[1]):
+            raise ValueError(f"qos_exponent must be in [{THETA_RANGE[0]}, {THETA_RANGE[1]}] 1/(bit/Hz), "
+                             f"got {self.qos_exponent!r}")
+        w = _real_array("user_weights", self.user_weights)
+        if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0) or np.any(w > 1e6):
+            raise ValueError(f"user_weights must be {K} numbers in (0, 1e6], got {self.user_weights!r}")
+        u = _real_array("user_positions", self.user_positions)
+        if u.shape != (K, 2) or not np.all(np.isfinite(u)) or np.any(np.abs(u) > MAX_COORD_M):
+            raise ValueError(f"user_positions must be {K} (x, y) pairs with |coordinate| <= {MAX_COORD_M:g} m, "
+                             f"got {self.user_positions!r}")
+        t = _real_array("target_position", self.target_position)
+        if t.shape != (2,) or not np.all(np.isfinite(t)) or np.any(np.abs(t) > MAX_COORD_M):
+            raise ValueError(f"target_position must be an (x, y) pair with |coordinate| <= {MAX_COORD_M:g} m, "
+                             f"got {self.target_position!r}")
         for name in ("region_x", "region_y"):
-            r = _float_array(name, getattr(self, name))
-            if r.shape != (2,) or not np.all(np.isfinite(r)) or not r[0] < r[1]:
-                raise ValueError(f"{name} must be a finite (low, high) pair with low < high, got {getattr(self, name)!r}")
+            r = _real_array(name, getattr(self, name))
+            if (r.shape != (2,) or not np.all(np.isfinite(r)) or np.any(np.abs(r) > MAX_COORD_M)
+                    or not r[1] - r[0] >= 1e-3):
+                raise ValueError(f"{name} must be a (low, high) pair with high - low >= 1e-3 m and "
+                                 f"|bound| <= {MAX_COORD_M:g} m, got {getattr(self, name)!r}")
 
     # ----------------------------------------------------------------- derived
     @property
@@ -137,11 +169,25 @@ def _to_tuple(x):
     return x
 
 
-def _float_array(name: str, value) -> np.ndarray:
+def _real_array(name: str, value) -> np.ndarray:
+    """A float array from a number or a (nested) sequence of real numbers; bool/str/complex rejected."""
+    flat = []
+
+    def walk(x):
+        if isinstance(x, (list, tuple, np.ndarray)):
+            for y in (x.tolist() if isinstance(x, np.ndarray) else x):
+                walk(y)
+        else:
+            flat.append(x)
+
+    walk(value)
+    for x in flat:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{name} must be a real number or a sequence of real numbers, got {value!r}")
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+        raise ValueError(f"{name} must be numeric with a regular shape, got {value!r}") from None
 
 
 # =========================================================================== Instance / Decision
@@ -192,6 +238,29 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
     re = rng.standard_normal((L, K, M))
     im = rng.standard_normal((L, K, M))
     return Instance(user_pos, target_pos, start, (re + 1j * im) / np.sqrt(2.0))
+
+
+def validate_instance(params: Params, instance) -> None:
+    """Raise ValueError unless ``instance`` fits ``params``: shapes (K, 2), (2,), (2,), (L, K, M), all finite."""
+    if not isinstance(instance, Instance):
+        raise TypeError(f"instance must be a uav_effective_capacity Instance, got {type(instance).__name__}")
+    K, M, L = params.num_users, params.num_antennas, params.num_samples
+    expected = {"user_pos": (K, 2), "target_pos": (2,), "uav_start": (2,), "fading": (L, K, M)}
+    for name, shape in expected.items():
+        arr = getattr(instance, name)
+        actual = np.shape(arr)
+        if actual != shape:
+            raise ValueError(f"instance.{name} must have shape {shape} (num_samples={L}, num_users={K}, "
+                             f"num_antennas={M}), got {actual}")
+        arr = np.asarray(arr)
+        if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.bool_)):
+            raise ValueError(f"instance.{name} must be numeric, got dtype {arr.dtype}")
+        if name != "fading" and np.iscomplexobj(arr):
+            raise ValueError(f"instance.{name} must be real, got dtype {arr.dtype}")
+        bad = ~np.isfinite(arr)
+        if np.any(bad):
+            raise ValueError(f"instance.{name} contains {int(bad.sum())} non-finite entries "
+                             f"(first at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
 
 
 def advance_instance(params: Params, instance: Instance, rng: np.random.Generator,
