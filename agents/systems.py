@@ -26,7 +26,7 @@ class SystemInfo:
         return importlib.import_module(f"baselines.{self.name}")
 
 
-_EPISODE_OBJECTIVE = {"cell_free_sat_uav": "last"}
+_EPISODE_OBJECTIVE = {"cell_free_sat_uav": "last", "uav_effective_capacity": "last"}
 
 
 def get_system(name: str) -> SystemInfo:

@@ -26,7 +26,8 @@ from agents.systems import SystemInfo, get_system
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "device_free_localization": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=1e-3, net_arch=[64, 64]),
     "multi_uav_isac": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
-    "uav_effective_capacity": dict(gamma=0.9, n_steps=128, batch_size=128, learning_rate=3e-4, net_arch=[64, 64]),
+    # v1: one fading block per step, return = the penalised EC objective -> undiscounted
+    "uav_effective_capacity": dict(gamma=1.0, n_steps=1024, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
     "cell_free_sat_uav": dict(gamma=1.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
 }
 

@@ -30,10 +30,30 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
         "isac_envs.multiagent.cell_free_sat_uav_v0",
     ),
     "uav_effective_capacity": (
-        "isac_envs/UAVEffectiveCapacity-v0",
+        "isac_envs/UAVEffectiveCapacity-v1",
         "isac_envs.uav_effective_capacity.env:UAVEffectiveCapacityEnv",
         None,
     ),
+}
+
+#: Extra ids (old versions, variants): id -> (system, entry point, vector entry point or None)
+EXTRA_IDS: dict[str, tuple[str, str, str | None]] = {
+    # uav_effective_capacity: the placement variant, and its old id kept for agents trained on v0
+    "isac_envs/UAVEffectiveCapacityPlacement-v0": (
+        "uav_effective_capacity",
+        "isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv",
+        None,
+    ),
+    "isac_envs/UAVEffectiveCapacity-v0": (
+        "uav_effective_capacity",
+        "isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv",
+        None,
+    ),
+}
+
+#: Native vector envs (issue 12): Gymnasium id -> "module:Class"
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "isac_envs/UAVEffectiveCapacity-v1": "isac_envs.uav_effective_capacity.vector:UAVEffectiveCapacityEnvVector",
 }
 
 
@@ -43,12 +63,14 @@ def available_systems() -> list[str]:
 
 
 def _register_all() -> None:
-    for system in available_systems():
-        env_id, entry_point, _ = SYSTEMS[system]
+    systems = available_systems()
+    ids = [(env_id, entry) for s, (env_id, entry, _) in SYSTEMS.items() if s in systems]
+    ids += [(env_id, entry) for env_id, (s, entry, _) in EXTRA_IDS.items() if s in systems]
+    for env_id, entry_point in ids:
         if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+            register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
 
 
 _register_all()
 
-__all__ = ["SYSTEMS", "available_systems", "__version__"]
+__all__ = ["SYSTEMS", "EXTRA_IDS", "VECTOR_ENTRY_POINTS", "available_systems", "__version__"]

@@ -313,9 +313,9 @@ def target_geometry(params: Params, instance: Instance, q) -> tuple[np.ndarray, 
 # =========================================================================== communication
 def sinr_from_products(hw: np.ndarray, sensing_interference_w: np.ndarray, noise_power_w: float) -> np.ndarray:
     """(S4) SINR per block and user from hw[l,k,j] = h_k^H w_j and h_k^H R_s h_k, shape (L, K)."""
-    p = np.abs(hw) ** 2
-    signal = np.diagonal(p, axis1=1, axis2=2)
-    interference = p.sum(axis=2) - signal
+    p = hw.real**2 + hw.imag**2
+    signal = np.diagonal(p, axis1=-2, axis2=-1)
+    interference = p.sum(axis=-1) - signal
     return signal / (interference + sensing_interference_w + noise_power_w)
 
 
@@ -333,26 +333,51 @@ def ec_surrogate_per_block(params: Params, sinr: np.ndarray) -> np.ndarray:
 
 
 # =========================================================================== power split (S22)
-def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, required_gain: float):
+#: blocks per chunk in ``split_power``: beyond ~500 blocks the (L, M, K) temporaries leave the
+#: cache and the step gets ~4x slower per block (issue 12); chunking is bit-identical.
+SPLIT_CHUNK = 500
+
+
+def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, required_gain):
     """(S22) the paper's normalisation trick, per block.
 
-    V (L, M, K) comm directions, v (L, M) sensing direction, a_t (M,), required_gain
-    G = Gamma d_t^2. Returns (W, v, p_s): W = sqrt(P - p_s) V/||V||_F, R_s = p_s v v^H with unit
-    v; total power = P exactly and the gain meets G with the least sensing power where possible.
+    V (L, M, K) comm directions, v (L, M) sensing direction, a_t (M,) or per block (L, M),
+    required_gain G = Gamma d_t^2 (scalar or (L,)). Returns (W, v, p_s): W = sqrt(P - p_s) V/||V||_F,
+    R_s = p_s v v^H with unit v; total power = P exactly and the gain meets G with the least
+    sensing power where possible. Processed in chunks of ``SPLIT_CHUNK`` blocks (bit-identical).
     """
-    M = a_t.shape[0]
+    L = V.shape[0]
+    if L <= SPLIT_CHUNK:
+        return _split_power(V, v, a_t, p_max, required_gain)
+    a_t = np.asarray(a_t)
+    G = np.asarray(required_gain, float)
+    parts = []
+    for s in range(0, L, SPLIT_CHUNK):
+        sl = slice(s, s + SPLIT_CHUNK)
+        parts.append(_split_power(V[sl], v[sl], a_t[sl] if a_t.ndim == 2 else a_t, p_max,
+                                  G[sl] if G.ndim == 1 else G))
+    return tuple(np.concatenate(x, axis=0) for x in zip(*parts))
+
+
+def _split_power(V, v, a_t, p_max, required_gain):
+    M = a_t.shape[-1]
+    a_t = np.asarray(a_t)
     V = V / np.maximum(np.sqrt(np.sum(V.real**2 + V.imag**2, axis=(1, 2))), 1e-300)[:, None, None]
     v = v / np.maximum(np.sqrt(np.sum(v.real**2 + v.imag**2, axis=1)), 1e-300)[:, None]
-    atV = a_t.conj() @ V
+    if a_t.ndim == 1:
+        atV = a_t.conj() @ V
+        atv = v @ a_t.conj()
+    else:
+        atV = np.einsum("lm,lmk->lk", a_t.conj(), V)
+        atv = np.einsum("lm,lm->l", v, a_t.conj())
     g_c = np.sum(atV.real**2 + atV.imag**2, axis=1)
-    atv = v @ a_t.conj()
     g_s = atv.real**2 + atv.imag**2
     G = required_gain
     comm_ok = p_max * g_c >= G
     own = ~comm_ok & (g_s > g_c) & (p_max * g_s >= G)
     fallback = ~comm_ok & ~own
     if np.any(fallback):
-        v = np.where(fallback[:, None], a_t[None] / np.sqrt(M), v)
+        v = np.where(fallback[:, None], (a_t if a_t.ndim == 2 else a_t[None]) / np.sqrt(M), v)
         g_s = np.where(fallback, float(M), g_s)
     gap = g_s - g_c
     ps = np.divide(G - p_max * g_c, gap, out=np.zeros_like(g_c), where=gap > 0)
@@ -395,9 +420,77 @@ def _check_decision(params: Params, instance: Instance, decision: Decision):
 
 
 def _min_eigenvalues(R: np.ndarray) -> np.ndarray:
-    if R.strides[0] == 0:  # broadcast statistical design: one decomposition
+    if R.ndim == 3 and R.strides[0] == 0:  # broadcast statistical design: one decomposition
         return np.full(R.shape[0], np.linalg.eigvalsh(R[0])[0])
-    return np.linalg.eigvalsh(R)[:, 0]
+    return np.linalg.eigvalsh(R)[..., 0]
+
+
+def block_terms(params: Params, h: np.ndarray, a_t: np.ndarray, dt2, W: np.ndarray, R: np.ndarray) -> dict:
+    """Per-block SINR (S4), beam gain (S8), powers (C2) and min eigenvalue (C4), any leading axes.
+
+    h (..., K, M) channels, a_t (M,) or (..., M), dt2 scalar or (...), W (..., M, K), R (..., M, M).
+    ``evaluate`` calls it with the L blocks as the leading axis, the v1 envs with one block per env.
+    """
+    hc = h.conj()
+    sens_interf = np.einsum("...km,...km->...k", hc @ R, h).real
+    sinr = np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0)
+    atc = np.asarray(a_t).conj()
+    atW = np.einsum("...m,...mk->...k", atc, W)
+    atRa = np.einsum("...m,...mn,...n->...", atc, R, atc.conj()).real
+    gain = (np.sum(atW.real**2 + atW.imag**2, axis=-1) + atRa) / dt2
+    return {"sinr": sinr, "gain": gain, "comm_power": np.sum(W.real**2 + W.imag**2, axis=(-2, -1)),
+            "sens_power": np.trace(R, axis1=-2, axis2=-1).real, "min_eig": _min_eigenvalues(R)}
+
+
+def region_violation(params: Params, q) -> np.ndarray:
+    """C3 violation of UAV position(s) q (..., 2), normalised by the region's sides."""
+    lo, hi = params.lo, params.hi
+    q = np.asarray(q, float)
+    return np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo), axis=-1)
+
+
+def aggregate_blocks(params: Params, terms: dict, region: np.ndarray, target_distance_m, user_distance_mean_m,
+                     with_metrics: bool = True):
+    """Objective (S7), violations and metrics of the blocks in ``terms`` (block axis -2 of sinr, -1 of the rest).
+
+    Any leading (batch) axes; returns (objective (...), violations dict, metrics dict, feasible (...)).
+    ``evaluate`` = this over all L blocks; the v1 env scores the blocks played so far with it
+    (``with_metrics=False``: only ``ec_user_k`` in the metrics, for the steps before the last).
+    """
+    sinr, gain = terms["sinr"], terms["gain"]
+    rate = np.log2(1.0 + sinr)  # (S5), (..., n, K)
+    ec = effective_capacity_bps_hz(rate, params.theta, axis=-2)  # (S6), (..., K)
+    objective = np.sum(params.weights * ec, axis=-1)  # (S7)
+    comm_power, sens_power = terms["comm_power"], terms["sens_power"]
+    total = comm_power + sens_power
+    Gam, P = params.sensing_threshold, params.p_max
+    zeros = np.zeros(np.shape(objective))
+    violations = {
+        "sensing": np.mean(np.maximum(0.0, Gam - gain) / Gam, axis=-1) if Gam > 0 else zeros,
+        "power": np.mean(np.maximum(0.0, total - P) / P, axis=-1),
+        "region": np.asarray(region, float) + zeros,
+        "psd": np.mean(np.maximum(0.0, -terms["min_eig"]), axis=-1) / P,
+    }
+    feasible = np.all([v <= FEASIBILITY_TOL for v in violations.values()], axis=0)
+    if not with_metrics:
+        return objective, violations, {f"ec_user_{k}": ec[..., k] for k in range(ec.shape[-1])}, feasible
+    sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
+    flat_db = sinr_db.reshape(sinr_db.shape[:-2] + (-1,))
+    metrics = {"ec_sum": np.sum(ec, axis=-1), "ec_min": np.min(ec, axis=-1)}
+    metrics.update({f"ec_user_{k}": ec[..., k] for k in range(ec.shape[-1])})
+    metrics.update({
+        "ergodic_rate_sum": np.sum(np.mean(rate, axis=-2), axis=-1),
+        "sinr_db_mean": np.mean(flat_db, axis=-1),
+        "sinr_db_p05": np.percentile(flat_db, 5, axis=-1),
+        "beam_gain_min": np.min(gain, axis=-1),
+        "beam_gain_ratio_min": np.min(gain, axis=-1) / Gam if Gam > 0 else zeros + math.inf,
+        "sensing_power_mean": np.mean(sens_power, axis=-1),
+        "comm_power_mean": np.mean(comm_power, axis=-1),
+        "total_power_max": np.max(total, axis=-1),
+        "target_distance": np.asarray(target_distance_m, float) + zeros,
+        "user_distance_mean": np.asarray(user_distance_mean_m, float) + zeros,
+    })
+    return objective, violations, metrics, feasible
 
 
 def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
@@ -405,42 +498,11 @@ def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluati
     q, W, R = _check_decision(params, instance, decision)
     h = channels(params, instance, q)
     a_t, dt2 = target_geometry(params, instance, q)
-    hc = h.conj()
-    sens_interf = np.einsum("lkm,lkm->lk", hc @ R, h).real
-    sinr = np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0)
-    rate = np.log2(1.0 + sinr)  # (S5), (L, K)
-    ec = effective_capacity_bps_hz(rate, params.theta, axis=0)  # (S6)
-    objective = float(np.sum(params.weights * ec))  # (S7)
-
-    gain = (np.sum(np.abs(a_t.conj() @ W) ** 2, axis=1) + np.einsum("m,lmn,n->l", a_t.conj(), R, a_t).real) / dt2
-    comm_power = np.sum(np.abs(W) ** 2, axis=(1, 2))
-    sens_power = np.trace(R, axis1=1, axis2=2).real
-    total = comm_power + sens_power
-    Gam, P = params.sensing_threshold, params.p_max
-    lo, hi = params.lo, params.hi
-    violations = {
-        "sensing": float(np.mean(np.maximum(0.0, Gam - gain) / Gam)) if Gam > 0 else 0.0,
-        "power": float(np.mean(np.maximum(0.0, total - P) / P)),
-        "region": float(np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo))),
-        "psd": float(np.mean(np.maximum(0.0, -_min_eigenvalues(R))) / P),
-    }
-    sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
-    metrics = {"ec_sum": float(np.sum(ec)), "ec_min": float(np.min(ec))}
-    metrics.update({f"ec_user_{k}": float(ec[k]) for k in range(ec.shape[0])})
-    metrics.update({
-        "ergodic_rate_sum": float(np.sum(np.mean(rate, axis=0))),
-        "sinr_db_mean": float(np.mean(sinr_db)),
-        "sinr_db_p05": float(np.percentile(sinr_db, 5)),
-        "beam_gain_min": float(np.min(gain)),
-        "beam_gain_ratio_min": float(np.min(gain) / Gam) if Gam > 0 else math.inf,
-        "sensing_power_mean": float(np.mean(sens_power)),
-        "comm_power_mean": float(np.mean(comm_power)),
-        "total_power_max": float(np.max(total)),
-        "target_distance": float(np.sqrt(dt2)),
-        "user_distance_mean": float(np.mean(np.sqrt(sq_distance_m2(params, q, instance.user_pos)))),
-    })
-    feasible = all(v <= FEASIBILITY_TOL for v in violations.values())
-    return Evaluation(objective, metrics, violations, feasible)
+    terms = block_terms(params, h, a_t, dt2, W, R)
+    user_d = float(np.mean(np.sqrt(sq_distance_m2(params, q, instance.user_pos))))
+    obj, viol, mets, feas = aggregate_blocks(params, terms, region_violation(params, q), math.sqrt(dt2), user_d)
+    return Evaluation(float(obj), {k: float(v) for k, v in mets.items()},
+                      {k: float(v) for k, v in viol.items()}, bool(feas))
 
 
 def rates_per_block(params: Params, instance: Instance, decision: Decision) -> np.ndarray:
@@ -536,3 +598,149 @@ def encode_action(params: Params, decision: Decision) -> np.ndarray:
         log_s = np.log(np.maximum(p_bar / p_bar.sum(), 1e-300))
         a[2:2 + K] = np.clip((log_s - log_s.mean()) / params.action_share_temperature, -1.0, 1.0)
     return a.astype(np.float32)
+
+
+# =========================================================================== v1: per-block action codec
+# UAVEffectiveCapacity-v1 (docs "The faithful env"): step 0 places the UAV, step 1 + l plays fading
+# block l with a directly parameterised design. All functions take any leading (batch) axes, so
+# the single env (one block) and the vector env (one block per env) share them.
+ACTION_BASES = ("channel", "antenna")
+
+
+def v1_action_dim(params: Params) -> int:
+    """2 (placement) + 2MK (comm beam coordinates) + 2M (sensing beam coordinates) + K + 1 (power fractions)."""
+    K, M = params.num_users, params.num_antennas
+    return 2 + 2 * M * K + 2 * M + K + 1
+
+
+def v1_action_slices(params: Params) -> dict:
+    K, M = params.num_users, params.num_antennas
+    c = 2 + 2 * M * K
+    return {"placement": slice(0, 2), "comm": slice(2, c), "sensing": slice(c, c + 2 * M),
+            "power": slice(c + 2 * M, c + 2 * M + K + 1)}
+
+
+def placement_from_action(params: Params, a) -> np.ndarray:
+    """(V1) UAV position lo + (a + 1)/2 (hi - lo) from entries 0:2 (C3 holds by construction)."""
+    a = np.asarray(a, float)
+    return params.lo + (a[..., 0:2] + 1.0) / 2.0 * (params.hi - params.lo)
+
+
+def placement_to_action(params: Params, q) -> np.ndarray:
+    return np.clip(2.0 * (np.asarray(q, float) - params.lo) / (params.hi - params.lo) - 1.0, -1.0, 1.0)
+
+
+def block_anchors(params: Params, ht: np.ndarray, gains: np.ndarray, a_t: np.ndarray) -> np.ndarray:
+    """(V2) unit anchor directions of the channel basis, (..., K+1, M).
+
+    Rows 0..K-1: MMSE directions X^-1 h~_k, row K: X^-1 a_t, with X = I + sum_k lambda_k h~_k h~_k^H
+    and lambda_k = P beta_0 / (d_k^2 K sigma^2) (ht (..., K, M) normalised channels, gains (..., K)).
+    """
+    K, M = ht.shape[-2], ht.shape[-1]
+    lam = params.p_max * gains / (K * params.noise_power)
+    cols = np.swapaxes(ht, -1, -2)  # (..., M, K)
+    X = (cols * lam[..., None, :]) @ ht.conj() + np.eye(M)
+    rhs = np.concatenate([cols, np.broadcast_to(a_t[..., :, None], cols.shape[:-1] + (1,))], axis=-1)
+    U = np.swapaxes(np.linalg.solve(X, rhs), -1, -2)  # (..., K+1, M)
+    return U / np.sqrt(np.sum(U.real**2 + U.imag**2, axis=-1, keepdims=True))
+
+
+def _householder(u: np.ndarray):
+    """(V3) Q = -beta (I - 2 y y^H / y^H y) with y = conj(beta) u + e_0, beta = u_0/|u_0|: unitary, Q e_0 = u."""
+    u0 = u[..., 0]
+    beta = np.where(np.abs(u0) > 0, u0 / np.where(np.abs(u0) > 0, np.abs(u0), 1.0), 1.0)
+    y = np.conj(beta)[..., None] * u
+    y[..., 0] += 1.0
+    yy = np.sum(y.real**2 + y.imag**2, axis=-1)  # >= 2 (stable)
+    return beta, y, yy
+
+
+def basis_apply(u: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Q c for the Householder basis with first column u (both (..., M))."""
+    beta, y, yy = _householder(u)
+    yc = np.sum(y.conj() * c, axis=-1)
+    return -beta[..., None] * (c - (2.0 * yc / yy)[..., None] * y)
+
+
+def basis_coords(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Q^H d: coordinates of d in the basis with first column u (inverse of ``basis_apply``)."""
+    beta, y, yy = _householder(u)
+    yd = np.sum(y.conj() * d, axis=-1)
+    return -np.conj(beta)[..., None] * (d - (2.0 * yd / yy)[..., None] * y)
+
+
+def _complex_pairs(x: np.ndarray, n: int, M: int) -> np.ndarray:
+    x = x.reshape(x.shape[:-1] + (n, M, 2))
+    return x[..., 0] + 1j * x[..., 1]
+
+
+def decode_block(params: Params, a: np.ndarray, ht: np.ndarray, gains: np.ndarray, a_t: np.ndarray, dt2,
+                 basis: str = "channel"):
+    """(V4) one block's design from the (clipped) action a (..., A): returns W (..., M, K), v (..., M), p_s (...).
+
+    Directions: d_j = Q_j c_j / ||c_j|| (c_j = 0 -> the anchor Q_j e_0), Q_j the channel basis (V2)-(V3)
+    or the identity (``basis="antenna"``). Powers: f = (a + 1)/2 in [0, 1]^(K+1) scaled down to sum 1
+    when above (C2), W = [sqrt(P f_k) d_k], R_s = P f_s d_s d_s^H. Feasibility projection (only when C1
+    misses): blocks whose beam gain is below Gamma get (S22) applied to (W, d_s).
+    """
+    K, M = params.num_users, params.num_antennas
+    sl = v1_action_slices(params)
+    coords = np.concatenate([_complex_pairs(a[..., sl["comm"]], K, M), _complex_pairs(a[..., sl["sensing"]], 1, M)],
+                            axis=-2)  # (..., K+1, M)
+    norm = np.sqrt(np.sum(coords.real**2 + coords.imag**2, axis=-1, keepdims=True))
+    e0 = np.zeros(M)
+    e0[0] = 1.0
+    coords = np.where(norm > 1e-12, coords / np.maximum(norm, 1e-300), e0)
+    if basis == "channel":
+        d = basis_apply(block_anchors(params, ht, gains, a_t), coords)
+    else:
+        d = coords
+    f = (a[..., sl["power"]] + 1.0) / 2.0
+    total = np.sum(f, axis=-1, keepdims=True)
+    f = np.where(total > 1.0, f / np.maximum(total, 1e-300), f)
+    P = params.p_max
+    W = np.swapaxes(d[..., :K, :], -1, -2) * np.sqrt(P * f[..., None, :K])
+    v, p_s = d[..., K, :], P * f[..., K]
+    atc = a_t.conj()
+    atW = np.einsum("...m,...mk->...k", atc, W)
+    atv = np.einsum("...m,...m->...", atc, v)
+    gain = (np.sum(atW.real**2 + atW.imag**2, axis=-1) + p_s * (atv.real**2 + atv.imag**2)) / dt2
+    miss = gain < params.sensing_threshold
+    if np.any(miss):
+        lead = W.shape[:-2]
+        G = np.broadcast_to(params.sensing_threshold * np.asarray(dt2, float), lead).reshape(-1)
+        Wf, vf = W.reshape((-1, M, K)), v.reshape((-1, M))
+        Wp, vp, pp = split_power(Wf, vf, np.broadcast_to(a_t, lead + (M,)).reshape((-1, M)), P, G)
+        mf = miss.reshape(-1)
+        W = np.where(mf[:, None, None], Wp, Wf).reshape(W.shape)
+        v = np.where(mf[:, None], vp, vf).reshape(v.shape)
+        p_s = np.where(mf, pp, p_s.reshape(-1)).reshape(p_s.shape)
+    return W, v, p_s
+
+
+def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, gains: np.ndarray,
+                 a_t: np.ndarray, basis: str = "channel") -> np.ndarray:
+    """Inverse of ``decode_block`` for one block's (W (..., M, K), R_s (..., M, M)): action entries 2: (float64).
+
+    Exact for rank-one R_s (every registered solver); a higher-rank R_s keeps its trace and its
+    principal eigenvector (documented projection). Zero-power beams get coordinates e_0.
+    """
+    K, M = params.num_users, params.num_antennas
+    P = params.p_max
+    p_k = np.sum(W.real**2 + W.imag**2, axis=-2)  # (..., K)
+    d_k = np.swapaxes(W, -1, -2) / np.maximum(np.sqrt(p_k), 1e-300)[..., None]
+    R = (R + np.conj(np.swapaxes(R, -1, -2))) / 2.0
+    p_s = np.maximum(np.trace(R, axis1=-2, axis2=-1).real, 0.0)
+    d_s = np.linalg.eigh(R)[1][..., :, -1]
+    d = np.concatenate([d_k, d_s[..., None, :]], axis=-2)  # (..., K+1, M)
+    if basis == "channel":
+        c = basis_coords(block_anchors(params, ht, gains, a_t), d)
+    else:
+        c = d
+    e0 = np.zeros(M)
+    e0[0] = 1.0
+    p = np.concatenate([p_k, p_s[..., None]], axis=-1)
+    c = np.where((p > 0)[..., None], c, e0)
+    pairs = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[:-2] + (2 * M * (K + 1),))
+    f = np.clip(p / P, 0.0, 1.0)
+    return np.concatenate([np.clip(pairs, -1.0, 1.0), 2.0 * f - 1.0], axis=-1)
