@@ -13,7 +13,7 @@ from isac_envs.core import load_config
 from isac_envs.uav_effective_capacity import model as m
 from isac_envs.uav_effective_capacity.model import Params
 
-ENV_IDS = ("isac_envs/UAVEffectiveCapacity-v0",)
+ENV_IDS = ("isac_envs/UAVEffectiveCapacity-v1", "isac_envs/UAVEffectiveCapacityPlacement-v0")
 SOLVERS = ("ao", "sdr", "wmmse", "random_scheme", "random_deployment", "comm_only", "ergodic")
 
 
