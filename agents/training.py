@@ -27,7 +27,8 @@ TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "device_free_localization": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=1e-3, net_arch=[64, 64]),
     "multi_uav_isac": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
     # v1: one fading block per step, return = the penalised EC objective -> undiscounted
-    "uav_effective_capacity": dict(gamma=1.0, n_steps=1024, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
+    "uav_effective_capacity": dict(gamma=1.0, n_steps=1024, batch_size=256, learning_rate=3e-4, net_arch=[128, 128],
+                                   log_std_init=-1.0),
     "cell_free_sat_uav": dict(gamma=1.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
 }
 
@@ -176,6 +177,8 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     gamma = float(hp.get("gamma", 0.99))
     venv = VecNormalize(venv, norm_obs=norm_obs, norm_reward=norm_reward, gamma=gamma, clip_obs=10.0)
     policy_kwargs = dict(net_arch=list(hp.get("net_arch", [64, 64])))
+    if "log_std_init" in hp and algo == "ppo":  # initial exploration noise (wide action spaces)
+        policy_kwargs["log_std_init"] = float(hp["log_std_init"])
     if algo == "ppo":
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=str(out / "tb"),
                     gamma=gamma, n_steps=int(hp.get("n_steps", 256)), batch_size=int(hp.get("batch_size", 256)),

@@ -79,17 +79,18 @@ class UAVEffectiveCapacityEnv(ISACEnv):
     | index                 | name                 | meaning |
     |-----------------------|----------------------|---------|
     | 0:2                   | placement            | step 0 only: q = lo + (a+1)/2 (hi-lo) [m]; ignored afterwards |
-    | 2:2+2MK               | comm beam coords     | block steps: user k's beam direction coordinates c_k in C^M as (Re, Im) pairs, k-major |
-    | 2+2MK:2+2MK+2M        | sensing beam coords  | block steps: sensing direction coordinates c_s in C^M (Re, Im) |
+    | 2:2+2MK               | comm beam coords     | block steps: user k's beam direction offsets c_k in C^M as (Re, Im) pairs, k-major |
+    | 2+2MK:2+2MK+2M        | sensing beam coords  | block steps: sensing direction offsets c_s in C^M (Re, Im) |
     | 2+2MK+2M:             | power fractions      | block steps: f = (a+1)/2 in [0,1]^(K+1): p_k = f_k p_max, p_s = f_K p_max |
 
-    Decoding of a block (spec (V2)-(V4), ``model.decode_block``): direction d_j = Q_j c_j / ||c_j||
-    (c_j = 0 -> Q_j e_0) where Q_j is a unitary basis fixed by the block's CSI: with
+    Decoding of a block (docs (V2)-(V4), ``model.decode_block``): direction
+    d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| where Q_j is a unitary basis fixed by the block's CSI: with
     ``action_basis="channel"`` (default) its first column is user j's MMSE direction
-    X^-1 h_j (X = I + sum_k P beta_0/(d_k^2 K sigma^2) h~_k h~_k^H; for the sensing beam X^-1 a_t)
-    completed by a Householder reflection, so any direction is reachable and c_j = e_0 means "the
-    MMSE direction"; ``action_basis="antenna"`` uses the identity (raw antenna-domain
-    coordinates). Beams: w_k = sqrt(p_k) d_k, R_s = p_s d_s d_s^H. **Feasibility projection**
+    X^-1 h~_j (X = I + sum_k P beta_0/(d_k^2 K sigma^2) h~_k h~_k^H; for the sensing beam X^-1 a_t)
+    completed by a Householder reflection, so c_j = 0 means "the MMSE direction" and every
+    direction is reachable (``encode_action``); ``action_basis="antenna"`` uses the identity (raw
+    antenna-domain coordinates). The basis is a change of coordinates, not an optimisation: it
+    does not depend on the objective, and decode(encode(d)) = d. Beams: w_k = sqrt(p_k) d_k, R_s = p_s d_s d_s^H. **Feasibility projection**
     (applied only when the action misses a constraint): if sum f > 1 the fractions are scaled to
     sum 1 (C2); if the block's beam gain is below Gamma, the paper's power split (S22) is applied
     to the block (keeps the directions and the relative comm powers, total power p_max, minimal

@@ -678,18 +678,19 @@ def decode_block(params: Params, a: np.ndarray, ht: np.ndarray, gains: np.ndarra
                  basis: str = "channel"):
     """(V4) one block's design from the (clipped) action a (..., A): returns W (..., M, K), v (..., M), p_s (...).
 
-    Directions: d_j = Q_j c_j / ||c_j|| (c_j = 0 -> the anchor Q_j e_0), Q_j the channel basis (V2)-(V3)
-    or the identity (``basis="antenna"``). Powers: f = (a + 1)/2 in [0, 1]^(K+1) scaled down to sum 1
-    when above (C2), W = [sqrt(P f_k) d_k], R_s = P f_s d_s d_s^H. Feasibility projection (only when C1
+    Directions: d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| (the zero vector -> Q_j e_0), Q_j the channel
+    basis (V2)-(V3) (so c_j = 0 plays the anchor, user j's MMSE direction) or the identity
+    (``basis="antenna"``). Powers: f = (a + 1)/2 in [0, 1]^(K+1) scaled down to sum 1 when above
+    (C2), W = [sqrt(P f_k) d_k], R_s = P f_s d_s d_s^H. Feasibility projection (only when C1
     misses): blocks whose beam gain is below Gamma get (S22) applied to (W, d_s).
     """
     K, M = params.num_users, params.num_antennas
     sl = v1_action_slices(params)
-    coords = np.concatenate([_complex_pairs(a[..., sl["comm"]], K, M), _complex_pairs(a[..., sl["sensing"]], 1, M)],
-                            axis=-2)  # (..., K+1, M)
-    norm = np.sqrt(np.sum(coords.real**2 + coords.imag**2, axis=-1, keepdims=True))
     e0 = np.zeros(M)
     e0[0] = 1.0
+    coords = e0 + np.concatenate([_complex_pairs(a[..., sl["comm"]], K, M),
+                                  _complex_pairs(a[..., sl["sensing"]], 1, M)], axis=-2)  # (..., K+1, M)
+    norm = np.sqrt(np.sum(coords.real**2 + coords.imag**2, axis=-1, keepdims=True))
     coords = np.where(norm > 1e-12, coords / np.maximum(norm, 1e-300), e0)
     if basis == "channel":
         d = basis_apply(block_anchors(params, ht, gains, a_t), coords)
@@ -723,7 +724,10 @@ def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, g
     """Inverse of ``decode_block`` for one block's (W (..., M, K), R_s (..., M, M)): action entries 2: (float64).
 
     Exact for rank-one R_s (every registered solver); a higher-rank R_s keeps its trace and its
-    principal eigenvector (documented projection). Zero-power beams get coordinates e_0.
+    principal eigenvector (documented projection). A direction with basis coordinates z (phase
+    turned so that z_0 >= 0; a beam's phase does not matter) is written c = t z - e_0 with the
+    t > 0 that keeps every entry in [-1, 1] (t = 1/z_0 when possible: then c_0 = 0).
+    Zero-power beams get c = 0.
     """
     K, M = params.num_users, params.num_antennas
     P = params.p_max
@@ -733,14 +737,18 @@ def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, g
     p_s = np.maximum(np.trace(R, axis1=-2, axis2=-1).real, 0.0)
     d_s = np.linalg.eigh(R)[1][..., :, -1]
     d = np.concatenate([d_k, d_s[..., None, :]], axis=-2)  # (..., K+1, M)
-    if basis == "channel":
-        c = basis_coords(block_anchors(params, ht, gains, a_t), d)
-    else:
-        c = d
+    z = basis_coords(block_anchors(params, ht, gains, a_t), d) if basis == "channel" else d
+    z0 = np.abs(z[..., :1])
+    z = z * np.where(z0 > 0, np.conj(z[..., :1]) / np.maximum(z0, 1e-300), 1.0)  # z_0 = |z_0| >= 0
+    rest = np.max(np.maximum(np.abs(z[..., 1:].real), np.abs(z[..., 1:].imag)), axis=-1, initial=0.0)
+    z0 = z0[..., 0]
+    t = np.minimum(np.where(z0 > 0, 1.0 / np.maximum(z0, 1e-300), np.inf), np.where(rest > 0, 1.0 / np.maximum(rest, 1e-300), np.inf))
+    t = np.where(np.isfinite(t), t, 1.0)
     e0 = np.zeros(M)
     e0[0] = 1.0
+    c = t[..., None] * z - e0
     p = np.concatenate([p_k, p_s[..., None]], axis=-1)
-    c = np.where((p > 0)[..., None], c, e0)
+    c = np.where((p > 0)[..., None], c, 0.0)
     pairs = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[:-2] + (2 * M * (K + 1),))
     f = np.clip(p / P, 0.0, 1.0)
     return np.concatenate([np.clip(pairs, -1.0, 1.0), 2.0 * f - 1.0], axis=-1)
