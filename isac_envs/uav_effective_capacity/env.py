@@ -284,6 +284,21 @@ class UAVEffectiveCapacityEnv(ISACEnv):
         a[2:] = model.encode_block(p, W, R, self._ht[block], self._gains, self._a_t, self.action_basis)
         return a.astype(np.float32)
 
+    def decode_action(self, action) -> Decision:
+        """The Decision of playing ``action`` at every step of the current episode: placement from
+        entries 0:2 (or the position already placed) and every block decoded from entries 2: (V4)."""
+        if self.instance is None:
+            raise RuntimeError("call reset() before decode_action()")
+        p, inst = self.params, self.instance
+        a = check_action(action, self.action_space.shape)
+        q = self._q if self._q is not None else model.placement_from_action(p, a)
+        ht = model.normalised_channels(p, inst, q)
+        gains = model.user_gains(p, inst, q)
+        a_t, dt2 = model.target_geometry(p, inst, q)
+        W, v, p_s = model.decode_block(p, np.broadcast_to(a, (ht.shape[0],) + a.shape), ht, gains, a_t, dt2,
+                                       self.action_basis)
+        return Decision(np.asarray(q, float).copy(), W, model.rank_one_cov(v, p_s))
+
     def episode_decision(self) -> Decision:
         """The Decision played so far (blocks not yet played are zero)."""
         if self._q is None:

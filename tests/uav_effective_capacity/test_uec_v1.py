@@ -84,6 +84,17 @@ def test_return_equals_evaluate_of_the_played_decision_and_psi_structure():
         env.step(env.action_space.sample())
 
 
+def test_decode_action_is_the_constant_action_episode():
+    env = make()
+    env.reset(seed=4)
+    a = np.random.default_rng(5).uniform(-1, 1, 29).astype(np.float32)
+    dec = env.unwrapped.decode_action(a)
+    ret, info, _ = play(env, 4, lambda obs, info: a)
+    ev = m.evaluate(env.unwrapped.params, info["instance"], dec)
+    assert ret == pytest.approx(ev.penalised(env.unwrapped.params.penalty), rel=1e-12)
+    np.testing.assert_allclose(env.unwrapped.episode_decision().beamformers, dec.beamformers, atol=1e-14)
+
+
 def test_determinism_and_replay():
     acts = np.random.default_rng(3).uniform(-1, 1, (201, 29)).astype(np.float32)
 
