@@ -54,9 +54,14 @@ FLOAT_BOUNDS = {
     "slot_duration": (0.0, 1e4, True),  # s
     "penalty": (0.0, 1e6, False),  # bit/s/Hz per unit violation
     "action_share_temperature": (0.0, 100.0, True),
-    "action_reg_decades": (0.0, 20.0, False),
+    "action_reg_decades": (0.0, 10.0, False),
 }
 THETA_RANGE = (1e-6, 100.0)  # 1/(bit/Hz)
+#: link budget at 1 m, p_max * ref_gain / noise_power (paper: 1e10 = 100 dB); above ~1e14 the
+#: regularised inverses of the decoders and solvers lose the identity term in float64
+MAX_REF_SNR = 1e14
+#: numerical guard on regularisation weights (the zero-forcing limit is reached long before)
+MAX_REGULARISATION = 1e14
 MAX_COORD_M = 1e6
 
 
@@ -115,6 +120,11 @@ class Params(ParamsBase):
                              f"num_samples={L}, num_users={K}, num_antennas={M}")
         for name, (lo, hi, lo_open) in FLOAT_BOUNDS.items():
             require_in_range(name, getattr(self, name), lo, hi, lo_open=lo_open)
+        ref_snr = self.p_max * self.ref_gain / self.noise_power
+        if ref_snr > MAX_REF_SNR:
+            raise ValueError(f"p_max * ref_gain / noise_power (link budget at 1 m) must be <= {MAX_REF_SNR:.0e}, got "
+                             f"{ref_snr:.3g} (p_max={self.p_max!r}, ref_gain={self.ref_gain!r}, "
+                             f"noise_power={self.noise_power!r})")
         if not (isinstance(self.uav_speed_max, numbers.Real) and self.uav_speed_max == math.inf):
             require_in_range("uav_speed_max", self.uav_speed_max, 0.0, 1e4, lo_open=True)
         require_in_range("action_lean_max", self.action_lean_max, 0.0, 1.0, hi_open=True)
@@ -540,7 +550,8 @@ def decode_action(params: Params, instance: Instance, action) -> tuple[Decision,
     shares = np.exp(logits - logits.max())
     shares /= shares.sum()
     gains = user_gains(params, instance, q)
-    lam = params.p_max * gains / (K * params.noise_power) * 10.0 ** (params.action_reg_decades * a[2 + K:2 + 2 * K])
+    lam = np.minimum(params.p_max * gains / (K * params.noise_power)
+                     * 10.0 ** (params.action_reg_decades * a[2 + K:2 + 2 * K]), MAX_REGULARISATION)
     lean = params.action_lean_max * max(0.0, a[2 + 2 * K])
     b = (a[3 + 2 * K] + 1.0) / 2.0
     W, R = structured_design(params, instance, q, shares, lam, lean, b)
@@ -637,7 +648,7 @@ def block_anchors(params: Params, ht: np.ndarray, gains: np.ndarray, a_t: np.nda
     and lambda_k = P beta_0 / (d_k^2 K sigma^2) (ht (..., K, M) normalised channels, gains (..., K)).
     """
     K, M = ht.shape[-2], ht.shape[-1]
-    lam = params.p_max * gains / (K * params.noise_power)
+    lam = np.minimum(params.p_max * gains / (K * params.noise_power), MAX_REGULARISATION)
     cols = np.swapaxes(ht, -1, -2)  # (..., M, K)
     X = (cols * lam[..., None, :]) @ ht.conj() + np.eye(M)
     rhs = np.concatenate([cols, np.broadcast_to(a_t[..., :, None], cols.shape[:-1] + (1,))], axis=-1)

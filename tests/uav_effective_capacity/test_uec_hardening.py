@@ -29,7 +29,8 @@ def small():
     ("penalty", 1e300), ("action_share_temperature", 1e300), ("action_reg_decades", 1e300),
     ("qos_exponent", 1e300), ("qos_exponent", 1e-300), ("region_x", (0.0, 1e300)),
     ("target_position", (1e300, 0.0)), ("num_users", 10**12), ("num_antennas", 10**12),
-    ("num_samples", 10**12), ("num_slots", 10**12), ("num_antennas", 200),
+    ("num_samples", 10**12), ("num_slots", 10**12), ("num_antennas", 200), ("noise_power", 1e-20),
+    ("action_reg_decades", 11.0),
 ])
 def test_out_of_range_values_are_rejected_naming_the_field(field, value):
     kw = {field: value}
@@ -53,7 +54,9 @@ def test_bool_and_string_rejected_for_numeric_fields(field):
 
 
 @pytest.mark.parametrize("overrides", [
-    dict(uav_height=1e4), dict(uav_height=1.0), dict(p_max=1e4), dict(p_max=1e-6), dict(noise_power=1e-20),
+    dict(uav_height=1e4), dict(uav_height=1.0), dict(p_max=1e4), dict(p_max=1e-6), dict(noise_power=1e-15),
+    dict(noise_power=1e-20, p_max=1e-6), dict(ref_gain=1.0, noise_power=1e-13, uav_height=1.0, rician_factor=0.0,
+                                              action_reg_decades=10.0),
     dict(noise_power=1.0), dict(ref_gain=1e-20), dict(rician_factor=1e4), dict(sensing_threshold=1e3),
     dict(qos_exponent=100.0), dict(qos_exponent=1e-6), dict(position_jitter=1e5),
 ])
