@@ -204,7 +204,8 @@ class UAVEffectiveCapacityEnv(ISACEnv):
         if slot == 0:
             self._place(model.placement_from_action(p, a))
             reward, block = 0.0, -1
-            obj, viol, mets, feas = 0.0, {"region": 0.0}, {}, True
+            obj, mets, feas = 0.0, {}, True
+            viol = {"sensing": 0.0, "power": 0.0, "region": 0.0, "psd": 0.0}
         else:
             block = slot - 1
             W, v, p_s = model.decode_block(p, a, self._ht[block], self._gains, self._a_t, self._dt2, self.action_basis)

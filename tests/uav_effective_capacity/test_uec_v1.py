@@ -316,3 +316,19 @@ def test_solver_policy_encodes_step_by_step_and_statistical_designs():
     assert not np.array_equal(actions[0][2:], actions[1][2:])  # the channel basis follows the block's CSI
     mod = importlib.import_module("baselines.uav_effective_capacity")
     assert mod.POLICIES["ao"].replan == "users_moved"
+
+
+def test_render_modes():
+    import re
+
+    env = make(render_mode="ansi")
+    env.reset(seed=0)
+    assert env.render() == "block 0/200 (UAV not placed yet)"
+    env.step(np.zeros(29, np.float32))
+    env.step(np.zeros(29, np.float32))
+    assert re.fullmatch(r"block 1/200 q=\(50\.0,100\.0\) EC so far=\d+\.\d\d return=-?\d+\.\d\d feasible", env.render())
+    env = make(render_mode="rgb_array")
+    env.reset(seed=0)
+    img = env.render()
+    assert img.shape == (400, 400, 3) and img.dtype == np.uint8
+    assert np.any(np.all(img == (30, 60, 220), axis=2)) and np.any(np.all(img == (20, 160, 40), axis=2))
