@@ -210,9 +210,10 @@ def plot_all(out_dir: Path, quick: bool = False) -> list[Path]:
     for fig, title, xlabel in specs:
         curves = _curves(table, fig)
         full = max(len(v) for v in curves.values())
-        for zoom in ((False, True) if fig in ("fig1", "fig2") else (False,)):
+        for zoom in ((False, True) if fig in ("fig1", "fig2", "fig3") else (False,)):
             f, ax = plt.subplots(figsize=(8.6, 4.6))
-            _plot_curves(ax, curves, ("ao", "ergodic", "sdr", "wmmse") if zoom else None, full)
+            top = ("ao", "ergodic", "sdr", "wmmse") + (("random_deployment",) if fig == "fig3" else ())
+            _plot_curves(ax, curves, top if zoom else None, full)
             ax.set_xscale("log")
             ax.set_xlabel(xlabel + "  (markers offset horizontally for visibility)")
             ax.set_ylabel("weighted sum EC [bit/s/Hz]")
@@ -239,7 +240,7 @@ def _plot_map(out_dir: Path) -> Path:
     im = ax.pcolormesh(xs, ys, grid.T, shading="nearest", cmap="viridis")
     f.colorbar(im, ax=ax, label="sum EC of Alg. 3' [bit/s/Hz] (blank: infeasible)")
     pq = np.array(data["ao_path"])
-    ax.plot(pq[:, 0], pq[:, 1], "w.-", lw=1.5, label="AO accepted placements")
+    ax.plot(pq[:, 0], pq[:, 1], "w.-", lw=1.5, mec="k", mew=0.5, label="AO accepted placements")
     ax.plot(pq[-1, 0], pq[-1, 1], "r*", ms=12, label=f"AO final, J={data['ao_trace'][-1]:.2f}")
     ax.plot(*data["target"], "rx", ms=10, mew=2, label="target")
     ax.set_xlim(xs[0] - step / 2, xs[-1] + step / 2)
@@ -247,7 +248,7 @@ def _plot_map(out_dir: Path) -> Path:
     ax.set_xlabel("UAV x [m]")
     ax.set_ylabel("UAV y [m]")
     ax.set_title("sum EC over UAV positions (θ=1, Γ=3e-3, seed 0)\nusers at y≈200 m, x=280-340 m")
-    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, facecolor="0.75")
     path = out_dir / "uav_effective_capacity_map.png"
     f.tight_layout()
     f.savefig(path, dpi=120)
