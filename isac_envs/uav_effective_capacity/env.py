@@ -79,12 +79,13 @@ class UAVEffectiveCapacityEnv(ISACEnv):
     | index                 | name                 | meaning |
     |-----------------------|----------------------|---------|
     | 0:2                   | placement            | step 0 only: q = lo + (a+1)/2 (hi-lo) [m]; ignored afterwards |
-    | 2:2+2MK               | comm beam coords     | block steps: user k's beam direction offsets c_k in C^M as (Re, Im) pairs, k-major |
-    | 2+2MK:2+2MK+2M        | sensing beam coords  | block steps: sensing direction offsets c_s in C^M (Re, Im) |
+    | 2:2+2MK               | comm beam coords     | block steps: user k's beam direction offsets c_k = a^3 in C^M, (Re, Im) pairs, k-major |
+    | 2+2MK:2+2MK+2M        | sensing beam coords  | block steps: sensing direction offsets c_s = a^3 in C^M (Re, Im) |
     | 2+2MK+2M:             | power fractions      | block steps: f = (a+1)/2 in [0,1]^(K+1): p_k = f_k p_max, p_s = f_K p_max |
 
     Decoding of a block (docs (V2)-(V4), ``model.decode_block``): direction
-    d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| where Q_j is a unitary basis fixed by the block's CSI: with
+    d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| (c_j = entrywise cube of the action entries: fine resolution
+    near the anchor, where interference nulls need it) where Q_j is a unitary basis fixed by the block's CSI: with
     ``action_basis="channel"`` (default) its first column is user j's MMSE direction
     X^-1 h~_j (X = I + sum_k P beta_0/(d_k^2 K sigma^2) h~_k h~_k^H; for the sensing beam X^-1 a_t)
     completed by a Householder reflection, so c_j = 0 means "the MMSE direction" and every

@@ -689,7 +689,8 @@ def decode_block(params: Params, a: np.ndarray, ht: np.ndarray, gains: np.ndarra
                  basis: str = "channel"):
     """(V4) one block's design from the (clipped) action a (..., A): returns W (..., M, K), v (..., M), p_s (...).
 
-    Directions: d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| (the zero vector -> Q_j e_0), Q_j the channel
+    Directions: d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| with offsets c_j = a^3 (entrywise cube: fine
+    resolution near the anchor, full range at +-1; the zero vector -> Q_j e_0), Q_j the channel
     basis (V2)-(V3) (so c_j = 0 plays the anchor, user j's MMSE direction) or the identity
     (``basis="antenna"``). Powers: f = (a + 1)/2 in [0, 1]^(K+1) scaled down to sum 1 when above
     (C2), W = [sqrt(P f_k) d_k], R_s = P f_s d_s d_s^H. Feasibility projection (only when C1
@@ -699,8 +700,8 @@ def decode_block(params: Params, a: np.ndarray, ht: np.ndarray, gains: np.ndarra
     sl = v1_action_slices(params)
     e0 = np.zeros(M)
     e0[0] = 1.0
-    coords = e0 + np.concatenate([_complex_pairs(a[..., sl["comm"]], K, M),
-                                  _complex_pairs(a[..., sl["sensing"]], 1, M)], axis=-2)  # (..., K+1, M)
+    coords = e0 + np.concatenate([_complex_pairs(a[..., sl["comm"]] ** 3, K, M),
+                                  _complex_pairs(a[..., sl["sensing"]] ** 3, 1, M)], axis=-2)  # (..., K+1, M)
     norm = np.sqrt(np.sum(coords.real**2 + coords.imag**2, axis=-1, keepdims=True))
     coords = np.where(norm > 1e-12, coords / np.maximum(norm, 1e-300), e0)
     if basis == "channel":
@@ -737,8 +738,8 @@ def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, g
     Exact for rank-one R_s (every registered solver); a higher-rank R_s keeps its trace and its
     principal eigenvector (documented projection). A direction with basis coordinates z (phase
     turned so that z_0 >= 0; a beam's phase does not matter) is written c = t z - e_0 with the
-    t > 0 that keeps every entry in [-1, 1] (t = 1/z_0 when possible: then c_0 = 0).
-    Zero-power beams get c = 0.
+    t > 0 that keeps every entry in [-1, 1] (t = 1/z_0 when possible: then c_0 = 0); the action
+    entries are the cube roots of c. Zero-power beams get c = 0.
     """
     K, M = params.num_users, params.num_antennas
     P = params.p_max
@@ -762,4 +763,4 @@ def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, g
     c = np.where((p > 0)[..., None], c, 0.0)
     pairs = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[:-2] + (2 * M * (K + 1),))
     f = np.clip(p / P, 0.0, 1.0)
-    return np.concatenate([np.clip(pairs, -1.0, 1.0), 2.0 * f - 1.0], axis=-1)
+    return np.concatenate([np.cbrt(np.clip(pairs, -1.0, 1.0)), 2.0 * f - 1.0], axis=-1)

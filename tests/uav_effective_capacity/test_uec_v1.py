@@ -173,7 +173,7 @@ def test_decode_block_hand_values(small):
     sl = m.v1_action_slices(p)
     a = np.zeros(29)
     c = np.zeros((K + 1, M, 2))
-    c[0, 0, 0], c[0, 1, 0], c[1, 0, 0], c[1, 2, 1] = -1.0, 0.5, -1.0, -1.0  # e_0 + c: e_1, -j e_2; sensing e_0
+    c[0, 0, 0], c[0, 1, 0], c[1, 0, 0], c[1, 2, 1] = -1.0, 0.5, -1.0, -1.0  # e_0 + c^3: e_1, -j e_2; sensing e_0
     a[sl["comm"]] = c[:K].ravel()
     a[sl["sensing"]] = c[K].ravel()
     a[sl["power"]] = [0.0, -0.5, -0.8]  # f = (0.5, 0.25, 0.1): sum < 1, kept
