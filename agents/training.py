@@ -26,8 +26,7 @@ from agents.systems import SystemInfo, get_system
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "device_free_localization": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=1e-3, net_arch=[64, 64]),
     "multi_uav_isac": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
-    # v1: one fading block per step, return = the penalised EC objective -> undiscounted
-    # small initial noise: the beams' interference nulls need precise directions at 60 dB SNR;
+    # v1 (one fading block per step, return = penalised EC objective); small initial noise: the beams' interference nulls need precise directions at 60 dB SNR;
     # gamma 0.9 (shorter credit horizon over the blocks) beat gamma 1 on validation (30.97 vs 30.59)
     "uav_effective_capacity": dict(gamma=0.9, n_steps=1024, batch_size=256, learning_rate=1e-4, n_epochs=5,
                                    net_arch=[128, 128], log_std_init=-2.0),

@@ -36,18 +36,16 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
     ),
 }
 
-#: Extra ids (old versions, variants): id -> (system, entry point, vector entry point or None)
-EXTRA_IDS: dict[str, tuple[str, str, str | None]] = {
+#: Extra ids (old versions, variants): id -> (system package, "module:Class" entry point)
+EXTRA_IDS: dict[str, tuple[str, str]] = {
     # uav_effective_capacity: the placement variant, and its old id kept for agents trained on v0
     "isac_envs/UAVEffectiveCapacityPlacement-v0": (
         "uav_effective_capacity",
         "isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv",
-        None,
     ),
     "isac_envs/UAVEffectiveCapacity-v0": (
         "uav_effective_capacity",
         "isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv",
-        None,
     ),
 }
 
@@ -65,7 +63,7 @@ def available_systems() -> list[str]:
 def _register_all() -> None:
     systems = available_systems()
     ids = [(env_id, entry) for s, (env_id, entry, _) in SYSTEMS.items() if s in systems]
-    ids += [(env_id, entry) for env_id, (s, entry, _) in EXTRA_IDS.items() if s in systems]
+    ids += [(env_id, entry) for env_id, (s, entry) in EXTRA_IDS.items() if s in systems]
     for env_id, entry_point in ids:
         if env_id not in registry:
             register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(env_id))
