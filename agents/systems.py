@@ -16,8 +16,6 @@ SCORE_RULES = ("mean_reward", "return")
 #: Used only when an env class has no ``score_rule`` attribute.
 _DEFAULT_SCORE_RULE = {"cell_free_sat_uav": "return"}
 
-_EPISODE_OBJECTIVE = {"cell_free_sat_uav": "last"}
-
 
 @dataclass(frozen=True)
 class SystemInfo:
@@ -25,7 +23,7 @@ class SystemInfo:
     env_id: str
     parallel_module: str | None
     #: "mean": episode objective = mean of the steps' info["objective"] (per-slot systems);
-    #: "last": the last step's (whole-flight objective, cell_free_sat_uav).
+    #: "last": the last step's (whole-episode objectives: the envs whose score_rule is "return").
     episode_objective: str = "mean"
 
     @property
@@ -54,7 +52,7 @@ class SystemInfo:
 
         if env_id not in registry:
             raise ValueError(f"env_id {env_id!r} is not a registered Gymnasium id")
-        return SystemInfo(self.name, env_id, self.parallel_module, self.episode_objective)
+        return SystemInfo(self.name, env_id, self.parallel_module, _episode_objective(env_id, self.name))
 
 
 def score_rule_of(env_id: str, system: str) -> str:
@@ -71,13 +69,18 @@ def score_rule_of(env_id: str, system: str) -> str:
     return rule
 
 
+def _episode_objective(env_id: str, system: str) -> str:
+    """How the unpenalised ``objective`` column aggregates an episode: it follows the score rule."""
+    return "last" if score_rule_of(env_id, system) == "return" else "mean"
+
+
 def get_system(name: str) -> SystemInfo:
     if name not in SYSTEMS:
         raise ValueError(f"unknown system {name!r}; known: {list(SYSTEMS)}")
     if name not in available_systems():
         raise ValueError(f"system {name!r} is not built in this installation (available: {available_systems()})")
     env_id, _, par = SYSTEMS[name]
-    return SystemInfo(name, env_id, par, _EPISODE_OBJECTIVE.get(name, "mean"))
+    return SystemInfo(name, env_id, par, _episode_objective(env_id, name))
 
 
 def system_of(name_or_env_id: str) -> SystemInfo:

@@ -30,7 +30,10 @@ from agents.systems import SystemInfo, get_system
 TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
     "device_free_localization": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=1e-3, net_arch=[64, 64]),
     "multi_uav_isac": dict(gamma=0.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
-    "uav_effective_capacity": dict(gamma=0.9, n_steps=128, batch_size=128, learning_rate=3e-4, net_arch=[64, 64]),
+    # v1 (one fading block per step, return = penalised EC objective); small initial noise: the beams' interference nulls need precise directions at 60 dB SNR;
+    # gamma 0.9 (shorter credit horizon over the blocks) beat gamma 1 on validation (30.97 vs 30.59)
+    "uav_effective_capacity": dict(gamma=0.9, n_steps=1024, batch_size=256, learning_rate=1e-4, n_epochs=5,
+                                   net_arch=[128, 128], log_std_init=-2.0),
     "cell_free_sat_uav": dict(gamma=1.0, n_steps=256, batch_size=256, learning_rate=3e-4, net_arch=[128, 128]),
 }
 
@@ -259,6 +262,8 @@ def train(system_name: str, multiagent: bool = False, algo: str = "ppo", config:
     if algo == "ppo":  # a rollout never exceeds the run (64 agents x 4 copies x 256 steps = 65,536 agent-steps)
         hp["n_steps"] = min(int(hp.get("n_steps", 256)), -(-timesteps // venv.num_envs))
         hp["batch_size"] = min(int(hp.get("batch_size", 256)), hp["n_steps"] * venv.num_envs)
+    if "log_std_init" in hp and algo == "ppo":  # initial exploration noise (wide action spaces)
+        policy_kwargs["log_std_init"] = float(hp["log_std_init"])
     if algo == "ppo":
         model = PPO("MlpPolicy", venv, seed=seed, verbose=0, device="cpu", tensorboard_log=str(out / "tb"),
                     gamma=gamma, n_steps=int(hp.get("n_steps", 256)), batch_size=int(hp.get("batch_size", 256)),

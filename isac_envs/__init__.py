@@ -30,15 +30,14 @@ SYSTEMS: dict[str, tuple[str, str, str | None]] = {
         "isac_envs.multiagent.cell_free_sat_uav_v0",
     ),
     "uav_effective_capacity": (
-        "isac_envs/UAVEffectiveCapacity-v0",
+        "isac_envs/UAVEffectiveCapacity-v1",
         "isac_envs.uav_effective_capacity.env:UAVEffectiveCapacityEnv",
         None,
     ),
 }
 
-
 #: Older versions and variants, registered next to the current ids of SYSTEMS:
-#: system -> list of ``register()`` keyword dicts (id, entry_point, kwargs, vector_entry_point).
+#: system -> list of ``register()`` keyword dicts (id, entry_point, optional kwargs).
 EXTRA_IDS: dict[str, list[dict]] = {
     # v0: the 40 dB action power span (v1: 80 dB) and the spec's per-slot random draws (v1: blocks)
     "device_free_localization": [
@@ -46,12 +45,20 @@ EXTRA_IDS: dict[str, list[dict]] = {
              entry_point="isac_envs.device_free_localization.env:DeviceFreeLocalizationEnvV0",
              kwargs={"power_dynamic_range_db": 40.0}),
     ],
+    # the placement variant (built-in per-block beamformer), and its old id kept for agents trained on v0
+    "uav_effective_capacity": [
+        dict(id="isac_envs/UAVEffectiveCapacityPlacement-v0",
+             entry_point="isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv"),
+        dict(id="isac_envs/UAVEffectiveCapacity-v0",
+             entry_point="isac_envs.uav_effective_capacity.placement_env:UAVEffectiveCapacityPlacementEnv"),
+    ],
 }
 
-#: Native vector envs (``gym.make_vec(id, num_envs=N)``): Gymnasium id -> "module:Class".
+#: Native vector envs (``gym.make_vec(id, num_envs=N)``, issue 12): Gymnasium id -> "module:Class".
 VECTOR_ENTRY_POINTS: dict[str, str] = {
     "isac_envs/DeviceFreeLocalization-v1": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
     "isac_envs/MultiUAVISAC-v0": "isac_envs.multi_uav_isac.vector:MultiUAVISACVectorEnv",
+    "isac_envs/UAVEffectiveCapacity-v1": "isac_envs.uav_effective_capacity.vector:UAVEffectiveCapacityEnvVector",
 }
 
 

@@ -170,17 +170,28 @@ def _curves(table, fig):
     return {k: sorted(v) for k, v in out.items()}
 
 
-def _plot_curves(ax, curves, only=None):
-    for label, pts in curves.items():
+#: dash pattern per scheme, so that curves lying on top of each other stay distinguishable
+DASHES = {"ao": "-", "ergodic": (0, (1, 1)), "sdr": (0, (5, 2)), "wmmse": (0, (3, 1, 1, 1)),
+          "random_scheme": (0, (6, 2, 1, 2)), "random_deployment": (0, (2, 2)), "comm_only": (0, (8, 3))}
+
+
+def _plot_curves(ax, curves, only=None, full_length: int | None = None):
+    """One errorbar curve per scheme; markers are offset horizontally (log axis) so that coinciding
+    curves stay visible. A curve evaluated at fewer points than the sweep (quick mode) is drawn as
+    markers only: no line through points that were not evaluated."""
+    labels = [lb for lb in curves if not only or lb.partition("@")[0] in only]
+    n = len(labels)
+    for i, label in enumerate(labels):
         sch, _, th = label.partition("@")
-        if only and sch not in only:
-            continue
+        pts = curves[label]
         x, mu, sd = map(np.array, zip(*pts))
+        x_off = x * 10 ** (0.025 * (i - (n - 1) / 2))  # visual offset only (see the axis note)
         dotted = th not in ("", "1")
-        ax.errorbar(x, mu, yerr=sd, fmt=MARKERS[sch],
-                    ls=":" if dotted else "--" if sch == "ergodic" else "-", color=COLORS[sch], capsize=3,
-                    markersize=5, mfc="none" if dotted else COLORS[sch],
-                    label=LABELS[sch] + (f" (θ={th})" if th else ""))
+        partial = full_length is not None and len(x) < full_length
+        ax.errorbar(x_off, mu, yerr=sd, fmt=MARKERS[sch], ls="none" if partial else DASHES[sch],
+                    color=COLORS[sch], capsize=3, markersize=6 if sch != "ergodic" else 9, lw=1.4,
+                    mfc="none" if dotted else COLORS[sch], alpha=0.9,
+                    label=LABELS[sch] + (f" (θ={th})" if th else "") + (" [evaluated points only]" if partial else ""))
 
 
 def plot_all(out_dir: Path, quick: bool = False) -> list[Path]:
@@ -194,18 +205,21 @@ def plot_all(out_dir: Path, quick: bool = False) -> list[Path]:
     paths = []
     specs = [("fig1", "Fig. 1: θ = 0.01", "sensing threshold Γ [W/m²]"),
              ("fig2", "Fig. 2: θ = 1", "sensing threshold Γ [W/m²]"),
-             ("fig3", "Fig. 3: Γ = 3e-3", "QoS exponent θ [1/(bit/Hz)]"),
-             ("fig4", "Fig. 4: Γ = 3e-3", "Rician factor κ")]
+             ("fig3", "Fig. 3: Γ = 3e-3 W/m²", "QoS exponent θ [1/(bit/Hz)]"),
+             ("fig4", "Fig. 4: Γ = 3e-3 W/m²", "Rician factor κ [linear]")]
     for fig, title, xlabel in specs:
-        for zoom in ((False, True) if fig in ("fig1", "fig2") else (False,)):
-            f, ax = plt.subplots(figsize=(6.4, 4.6))
-            _plot_curves(ax, _curves(table, fig), ("ao", "ergodic", "sdr", "wmmse") if zoom else None)
+        curves = _curves(table, fig)
+        full = max(len(v) for v in curves.values())
+        for zoom in ((False, True) if fig in ("fig1", "fig2", "fig3") else (False,)):
+            f, ax = plt.subplots(figsize=(8.6, 4.6))
+            top = ("ao", "ergodic", "sdr", "wmmse") + (("random_deployment",) if fig == "fig3" else ())
+            _plot_curves(ax, curves, top if zoom else None, full)
             ax.set_xscale("log")
-            ax.set_xlabel(xlabel)
+            ax.set_xlabel(xlabel + "  (markers offset horizontally for visibility)")
             ax.set_ylabel("weighted sum EC [bit/s/Hz]")
-            ax.set_title(f"{title}{': top schemes' if zoom else ''} ({tag}, native scores)")
+            ax.set_title(f"{title}{': top schemes' if zoom else ''} ({tag}, native scores)", fontsize=10)
             ax.grid(True, alpha=0.3)
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
             path = out_dir / f"uav_effective_capacity_{fig}{'_zoom' if zoom else ''}.png"
             f.tight_layout()
             f.savefig(path, dpi=120)
@@ -222,11 +236,11 @@ def _plot_map(out_dir: Path) -> Path:
     xs, ys = np.array(data["x"]), np.array(data["y"])
     grid = np.array([[np.nan if v is None else v for v in row] for row in data["sum_ec"]], float)
     step = float(xs[1] - xs[0])
-    f, ax = plt.subplots(figsize=(5.2, 7.0))
+    f, ax = plt.subplots(figsize=(5.2, 7.6))
     im = ax.pcolormesh(xs, ys, grid.T, shading="nearest", cmap="viridis")
     f.colorbar(im, ax=ax, label="sum EC of Alg. 3' [bit/s/Hz] (blank: infeasible)")
     pq = np.array(data["ao_path"])
-    ax.plot(pq[:, 0], pq[:, 1], "w.-", lw=1.5, label="AO accepted placements")
+    ax.plot(pq[:, 0], pq[:, 1], "w.-", lw=1.5, mec="k", mew=0.5, label="AO accepted placements")
     ax.plot(pq[-1, 0], pq[-1, 1], "r*", ms=12, label=f"AO final, J={data['ao_trace'][-1]:.2f}")
     ax.plot(*data["target"], "rx", ms=10, mew=2, label="target")
     ax.set_xlim(xs[0] - step / 2, xs[-1] + step / 2)
@@ -234,7 +248,7 @@ def _plot_map(out_dir: Path) -> Path:
     ax.set_xlabel("UAV x [m]")
     ax.set_ylabel("UAV y [m]")
     ax.set_title("sum EC over UAV positions (θ=1, Γ=3e-3, seed 0)\nusers at y≈200 m, x=280-340 m")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=2, facecolor="0.75")
     path = out_dir / "uav_effective_capacity_map.png"
     f.tight_layout()
     f.savefig(path, dpi=120)

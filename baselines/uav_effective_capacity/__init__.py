@@ -1,11 +1,12 @@
 """Baselines of uav_effective_capacity (spec Sec. 8): the paper's AO and its comparison schemes.
 
 Every solver plans a UAV position and per-block beamformers for the whole fading distribution,
-so ``SolverPolicy`` calls it once per episode and again only when the users moved
-(predicate ``users_moved``); the UAV flies to the planned position and hovers there.
-The env's decoder cannot represent a solver's per-block design exactly, so the leaderboard
-also reports each solver's native score (``native_score``: ``evaluate`` of its own Decision
-on the reset instance, static protocol) as the paper comparison.
+so ``SolverPolicy`` calls it once per episode (predicate ``users_moved``: the users never move in
+UAVEffectiveCapacity-v1, and in the placement variant only with ``user_speed > 0``). In v1 the
+policy re-encodes the cached Decision at every step (``env.unwrapped.encode_action`` reads the
+env's step: the placement at step 0, block l at step 1 + l), and the through-env return equals
+the native penalised score (``native_score``: ``evaluate`` of its own Decision on the reset
+instance) up to float32 rounding of the action (tested <= 1e-6 relative).
 """
 
 from baselines.registry import PolicySpec
@@ -32,9 +33,10 @@ POLICIES = {
 PAPER_SOLVER = "ao"
 BEST_KNOWN = "ergodic"  # ergodic placement grid (leaderboard "gap to best known")
 KEY_METRICS = ("ec_sum", "ec_min", "sinr_db_mean", "beam_gain_ratio_min", "sensing_power_mean")
-LEADERBOARD_NOTE = ("objective = weighted sum effective capacity [bit/s/Hz] per slot through the env's "
-                    "decoder (encode_action projection); 'native objective' = evaluate() of the solver's "
-                    "own per-block Decision on the reset instance (the paper comparison).")
+LEADERBOARD_NOTE = ("score = episode return of UAVEffectiveCapacity-v1 = the penalised weighted sum effective "
+                    "capacity [bit/s/Hz] of the decision played (placement at step 0, one fading block per "
+                    "step); 'native objective' = evaluate() of the solver's own Decision (equal up to float32 "
+                    "rounding of the actions).")
 
 
 def native_score(params, instance, decision):

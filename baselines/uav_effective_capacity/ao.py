@@ -191,4 +191,5 @@ def solve(params: Params, instance, return_trace: bool = False, max_outer: int =
 
     ``path``: optional list that receives the accepted UAV positions (the placement trajectory).
     """
+    model.validate_instance(params, instance)
     return C.placement(params, instance, _inner(params, instance), return_trace, max_outer=max_outer, path=path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from isac_envs.uav_effective_capacity.model import validate_instance
 from isac_envs.uav_effective_capacity.model import Params
 
 from ._common import users_moved  # noqa: F401  (replan predicate)
@@ -28,4 +29,5 @@ def comm_only_position(params: Params, instance, step_m: float = 1.0) -> np.ndar
 
 
 def solve(params: Params, instance):
+    validate_instance(params, instance)
     return beamforming(params, instance, comm_only_position(params, instance))

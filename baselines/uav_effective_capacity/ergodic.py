@@ -30,6 +30,7 @@ def _best(params: Params, instance, points, best):
 
 
 def solve(params: Params, instance, step_m: float = 20.0, refine_m: float = 5.0):
+    model.validate_instance(params, instance)
     lo, hi = params.lo, params.hi
     coarse = [np.array([x, y]) for x in _grid(lo[0], hi[0], step_m) for y in _grid(lo[1], hi[1], step_m)]
     best = _best(params, instance, coarse, None)

@@ -17,6 +17,7 @@ from .ao import beamforming
 
 
 def solve(params: Params, instance, seed: int | None = None):
+    model.validate_instance(params, instance)
     if seed is None:
         seed = int(1e6 * abs(instance.fading[0, 0, 0]))
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from isac_envs.uav_effective_capacity.model import validate_instance
 from isac_envs.uav_effective_capacity.model import Params
 
 from . import _common as C
@@ -40,4 +41,5 @@ def inner_design(params: Params, instance, q, init=None, iters: int = 50):
 
 
 def solve(params: Params, instance, return_trace: bool = False):
+    validate_instance(params, instance)
     return C.placement(params, instance, lambda q, init: inner_design(params, instance, q, init), return_trace)

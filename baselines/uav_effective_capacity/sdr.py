@@ -26,6 +26,7 @@ _SDP_CACHE: dict[tuple, tuple] = {}
 
 
 def solve(params: Params, instance, backend: str = "gpi", return_trace: bool = False, sca_iters: int = 3):
+    model.validate_instance(params, instance)
     if backend not in ("gpi", "cvxpy"):
         raise ValueError(f"backend must be 'gpi' or 'cvxpy', got {backend!r}")
 

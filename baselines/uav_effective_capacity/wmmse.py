@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from isac_envs.uav_effective_capacity.model import validate_instance
 from isac_envs.uav_effective_capacity.model import Params, split_power
 
 from . import _common as C
@@ -45,4 +46,5 @@ def inner_design(params: Params, instance, q, init=None, rounds: int = 20, wmmse
 
 
 def solve(params: Params, instance, return_trace: bool = False):
+    validate_instance(params, instance)
     return C.placement(params, instance, lambda q, init: inner_design(params, instance, q, init), return_trace)

@@ -1,4 +1,4 @@
-"""Gymnasium env ``isac_envs/UAVEffectiveCapacity-v0`` (spec ``uav_effective_capacity.md`` Sec. 6)."""
+"""Gymnasium env ``isac_envs/UAVEffectiveCapacity-v1``: the paper's problem, one fading block per step."""
 
 from __future__ import annotations
 
@@ -9,224 +9,314 @@ import numpy as np
 from gymnasium import spaces
 
 from isac_envs.base_env import ISACEnv
+from isac_envs.core import check_action
 from isac_envs.uav_effective_capacity import model
 from isac_envs.uav_effective_capacity.model import Decision, Instance, Params
+from isac_envs.uav_effective_capacity.placement_env import render_scene
+
+_TERMS = ("sinr", "gain", "comm_power", "sens_power", "min_eig")
+
+
+def v1_observation_dim(params: Params) -> int:
+    K, M = params.num_users, params.num_antennas
+    return 11 + 4 * K + 2 * K * M + 2 * M
+
+
+def static_features(params: Params) -> np.ndarray:
+    """Observation entries that depend on Params only: log10 Gamma, log10 mean theta, Rician factor."""
+    return np.array([(math.log10(max(params.sensing_threshold, 1e-8)) + 2.5) / 1.5,
+                     (math.log10(float(np.mean(params.theta))) + 1.5) / 1.5,
+                     math.log10(params.rician_factor + 0.01) / 2.0])
+
+
+def v1_observation(params: Params, placed, q, user_pos, target_pos, blocks_left_frac, ht, a_t,
+                   ec_so_far, viol_so_far) -> np.ndarray:
+    """(O1) the v1 observation for any leading (batch) axes (see the env docstring's table)."""
+    M = params.num_antennas
+    lo, hi = params.lo, params.hi
+    c, S = (lo + hi) / 2.0, float(np.max(hi - lo))
+    q = np.asarray(q, float)
+    d2 = params.uav_height**2 + np.sum((user_pos - q[..., None, :]) ** 2, axis=-1)
+    dt2 = params.uav_height**2 + np.sum((target_pos - q) ** 2, axis=-1)
+    lead = q.shape[:-1]
+    cols = [
+        (1.0 - np.asarray(placed, float))[..., None] + np.zeros(lead + (1,)),
+        np.asarray(blocks_left_frac, float)[..., None] + np.zeros(lead + (1,)),
+        2.0 * (q - lo) / (hi - lo) - 1.0,
+        ((user_pos - c) / S).reshape(lead + (-1,)),
+        (target_pos - c) / S,
+        (10.0 * np.log10(params.ref_gain / d2) + 65.0) / 10.0,
+        np.clip(params.sensing_threshold * dt2 / (M * params.p_max), 0.0, 5.0)[..., None],
+        np.broadcast_to(static_features(params), lead + (3,)),
+        ht.real.reshape(lead + (-1,)), ht.imag.reshape(lead + (-1,)),
+        a_t.real, a_t.imag,
+        np.asarray(ec_so_far, float) / 20.0,
+        np.asarray(viol_so_far, float)[..., None],
+    ]
+    return np.clip(np.concatenate(cols, axis=-1), -10.0, 10.0).astype(np.float32)
 
 
 class UAVEffectiveCapacityEnv(ISACEnv):
-    """A UAV ISAC base station serving K users with statistical delay-QoS while sensing a target.
+    """The paper's statistical-QoS UAV ISAC problem, played one fading block per step.
 
     ## Description
-    A UAV at height ``uav_height`` with a vertical ``num_antennas``-element ULA serves
-    ``num_users`` ground users over Rician fading (per-block beamformers, perfect CSI per block)
-    and illuminates one ground target (beam-pattern gain >= ``sensing_threshold``). Each episode
-    is a mission of ``num_slots`` slots; in every slot the UAV flies at most
-    ``uav_speed_max * slot_duration`` toward a waypoint and serves the users. The slot's score is
-    the weighted sum **effective capacity** (EC) over the episode's ``num_samples`` stored fading
-    samples (Wu et al., statistical QoS exponent ``qos_exponent``). The per-block beamformers are
-    produced by a structured, CSI-adaptive decoder (spec (S20)-(S22), (S21b)) from the action.
-    ``num_slots=1, uav_speed_max=inf`` is the paper's static problem.
+    A UAV at height ``uav_height`` with a vertical ``num_antennas``-element ULA serves ``num_users``
+    ground users over Rician fading and illuminates one ground target. The paper's problem: choose
+    the UAV position ``q`` once and, for each of the instance's ``num_samples`` = L fading blocks
+    (perfect CSI per block), the beamformers ``w_k`` and the sensing covariance ``R_s``, to maximise
+    the weighted sum **effective capacity** (EC) over the L blocks, subject to the beam-pattern gain
+    >= ``sensing_threshold`` in every block (C1), total power <= ``p_max`` (C2), ``q`` in the region
+    (C3), ``R_s`` PSD (C4). An episode is exactly that problem: step 0 places the UAV (static
+    protocol: no flight, every scheme starts from the same state), steps 1..L play the blocks
+    0..L-1; the action of a block step *is* the block's design (coordinates of the beams and the
+    power split), so every solver's ``Decision`` is an action sequence (``encode_action``) and keeps
+    its native score (decode(encode(d)) = d up to float32 rounding, R_s rank one).
 
     ## Action space
-    ``Box(-1, 1, (4 + 2K,), float32)`` (K = 4: 12), clipped to [-1, 1]:
+    ``Box(-1, 1, (2 + 2MK + 2M + K + 1,), float32)`` (small K=2, M=4: 29; paper K=4, M=8: 87),
+    validated strictly (shape, real dtype, finite) then clipped to [-1, 1]:
 
-    | index       | name                   | decoding |
-    |-------------|------------------------|----------|
-    | 0:2         | waypoint               | lo + (a+1)/2 (hi-lo) [m]; the UAV flies toward it (max ``uav_speed_max``) |
-    | 2:2+K       | power-share logits     | shares = softmax(``action_share_temperature`` a) |
-    | 2+K:2+2K    | regularisation offsets | lambda_k = P beta_0/(d_k^2 K sigma^2) 10^(``action_reg_decades`` a) |
-    | 2+2K        | target lean            | eps = ``action_lean_max`` max(0, a) |
-    | 3+2K        | power adaptation       | b = (a+1)/2: 0 fixed shares, 1 full effective-gain inversion |
+    | index                 | name                 | meaning |
+    |-----------------------|----------------------|---------|
+    | 0:2                   | placement            | step 0 only: q = lo + (a+1)/2 (hi-lo) [m]; ignored afterwards |
+    | 2:2+2MK               | comm beam coords     | block steps: user k's beam direction offsets c_k = a^3 in C^M, (Re, Im) pairs, k-major |
+    | 2+2MK:2+2MK+2M        | sensing beam coords  | block steps: sensing direction offsets c_s = a^3 in C^M (Re, Im) |
+    | 2+2MK+2M:             | power fractions      | block steps: f = (a+1)/2 in [0,1]^(K+1): p_k = f_k p_max, p_s = f_K p_max |
 
-    The total power ``p_max`` (C2), the region (C3) and PSD (C4) hold by construction; the sensing
-    gain (C1) holds wherever it is satisfiable (Gamma d_t^2 <= M p_max).
+    Decoding of a block (docs (V2)-(V4), ``model.decode_block``): direction
+    d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| (c_j = entrywise cube of the action entries: fine resolution
+    near the anchor, where interference nulls need it) where Q_j is a unitary basis fixed by the block's CSI: with
+    ``action_basis="channel"`` (default) its first column is user j's MMSE direction
+    X^-1 h~_j (X = I + sum_k P beta_0/(d_k^2 K sigma^2) h~_k h~_k^H; for the sensing beam X^-1 a_t)
+    completed by a Householder reflection, so c_j = 0 means "the MMSE direction" and every
+    direction is reachable (``encode_action``); ``action_basis="antenna"`` uses the identity (raw
+    antenna-domain coordinates). The basis is a change of coordinates, not an optimisation: it
+    does not depend on the objective, and decode(encode(d)) = d. Beams: w_k = sqrt(p_k) d_k, R_s = p_s d_s d_s^H. **Feasibility projection**
+    (applied only when the action misses a constraint): if sum f > 1 the fractions are scaled to
+    sum 1 (C2); if the block's beam gain is below Gamma, the paper's power split (S22) is applied
+    to the block (keeps the directions and the relative comm powers, total power p_max, minimal
+    sensing power meeting C1 where C1 is satisfiable at q). C3 and C4 hold by construction.
 
     ## Observation space
-    ``Box(-10, 10, (12 + 4K,), float32)`` (K = 4: 28), all entries clipped to [-10, 10];
-    c = region centre, S = max region side:
+    ``Box(-10, 10, (11 + 4K + 2KM + 2M,), float32)`` (small: 43, paper: 107), clipped to [-10, 10];
+    c = region centre, S = max region side; before placement the UAV position is the region centre:
 
-    | index        | content                                              | normalisation |
-    |--------------|------------------------------------------------------|---------------|
-    | 0:2          | UAV position at the start of the slot                | 2(q-lo)/(hi-lo) - 1 |
-    | 2:2+2K       | user positions (x0, y0, x1, ...)                     | (u - c)/S |
-    | 2+2K:4+2K    | target position                                      | (m - c)/S |
-    | 4+2K:4+3K    | user large-scale gain at the UAV position [dB]       | (10 log10(beta_0/d_k^2) + 65)/10 |
-    | 4+3K         | sensing difficulty Gamma d_t^2 / (M p_max)           | clipped to [0, 5] (> 1: infeasible) |
-    | 5+3K         | log10 Gamma                                          | (log10 max(Gamma, 1e-8) + 2.5)/1.5 |
-    | 6+3K         | log10 mean QoS exponent                              | (log10 theta + 1.5)/1.5 |
-    | 7+3K         | Rician factor                                        | log10(kappa + 0.01)/2 |
-    | 8+3K:8+4K    | previous slot's EC per user [bit/s/Hz] (0 at reset)  | /20 |
-    | 8+4K         | previous slot's mean sensing power (0 at reset)      | /p_max |
-    | 9+4K         | previous slot's summed normalised violations         | none |
-    | 10+4K        | slots remaining                                      | (T - t)/T |
-    | 11+4K        | UAV step per slot                                    | min(v_max dt / S, 1) |
+    | index               | content                                                    | normalisation |
+    |---------------------|------------------------------------------------------------|---------------|
+    | 0                   | 1 at the placement step, 0 at block steps                  | - |
+    | 1                   | fraction of blocks still to play                           | (L - n)/L |
+    | 2:4                 | UAV position                                               | 2(q-lo)/(hi-lo) - 1 |
+    | 4:4+2K              | user positions (x0, y0, x1, ...)                           | (u - c)/S |
+    | 4+2K:6+2K           | target position                                            | (m - c)/S |
+    | 6+2K:6+3K           | user large-scale gain beta_0/d_k^2 [dB]                    | (dB + 65)/10 |
+    | 6+3K                | sensing difficulty Gamma d_t^2/(M p_max)                   | clipped to [0, 5] |
+    | 7+3K:10+3K          | log10 Gamma, log10 mean theta, Rician factor               | as in the placement variant |
+    | 10+3K:10+3K+2KM     | this block's normalised channels h~_k (Re then Im, k-major) | none (0 at the placement step) |
+    | ..+2M               | target steering vector a_t (Re then Im)                    | none (0 at the placement step) |
+    | ..+K                | EC per user of the blocks played so far [bit/s/Hz]         | /20 (0 before the first block) |
+    | last                | summed normalised violations of the blocks played so far   | none |
 
     ## Rewards
-    ``evaluate(...).objective - penalty * (sensing + power + region + psd)`` violations
-    (``penalty`` = 50 by default), i.e. the slot's weighted sum EC [bit/s/Hz] minus the penalty.
+    Let Psi_n = (n/L) * evaluate(blocks 0..n-1).penalised(``penalty``), i.e. ``evaluate`` (EC
+    objective minus ``penalty`` x the summed normalised violations) of the first n blocks of the
+    episode's decision, weighted by the fraction played (Psi_0 = 0, Psi_L = the paper's penalised
+    objective of the whole decision). The placement step's reward is 0; block step n's reward is
+    Psi_n minus the rewards already paid, so the **undiscounted return equals the penalised EC
+    objective of the episode** exactly (``evaluate`` of the decision the episode played). A block
+    that drags the running EC down is penalised at once (EC is a soft minimum over blocks).
 
     ## Starting state
-    ``reset`` draws an instance (user/target jitter, UAV start per ``uav_start``, the fading
-    samples) from ``self.np_random``; ``reset(options={"instance": inst})`` replays a stored one.
+    ``reset`` draws an instance (user/target jitter, the L fading samples) with ``sample_instance``
+    from ``self.np_random``; ``reset(options={"instance": inst})`` replays a stored one (validated).
 
     ## Episode end
-    ``terminated`` is always False; ``truncated`` after ``num_slots`` slots (a time limit: the UAV
-    could keep serving).
+    ``terminated`` after the placement step and the L block steps (L + 1 steps; the objective is
+    complete), ``truncated`` never. ``num_slots``, ``slot_duration``, ``uav_speed_max``,
+    ``uav_start``, ``user_speed`` and the ``action_*`` shaping fields are not used by this env.
 
     ## Info
-    ``objective``, ``metrics``, ``violations``, ``feasible``, ``uav_pos``, ``waypoint``, ``slot``
-    (0-based index of the slot just played) and ``instance``: the snapshot the next action acts on.
-    ``info["instance"]`` is privileged information (the fading samples, i.e. the transmitter's
-    CSI) for analytic solvers; agents must not read it.
+    ``objective`` (EC of the blocks played so far, unpenalised; after the last block the paper's
+    objective), ``violations`` and ``feasible`` (of the blocks so far), ``metrics`` (``evaluate``'s
+    metrics of the whole decision at the last step; empty before, to keep the steps cheap), ``slot`` (0-based step index),
+    ``block`` (block just played, -1 at the placement step), ``uav_pos``, ``return`` (Psi_n) and
+    ``instance`` (privileged: the fading samples; for solvers only).
 
     ## Arguments
-    ``gym.make("isac_envs/UAVEffectiveCapacity-v0", params=None, config=None, render_mode=None,
-    **param_overrides)``: ``config="small"``/``"paper"``/a YAML path, keyword overrides of any
-    ``Params`` field (e.g. ``num_samples=200``); ``render_mode`` in ``"ansi"``, ``"rgb_array"``.
+    ``gym.make("isac_envs/UAVEffectiveCapacity-v1", params=None, config=None, render_mode=None,
+    action_basis="channel", **param_overrides)``; ``config="small"``/``"paper"``/a YAML path;
+    ``render_mode`` in ``"ansi"``, ``"rgb_array"``. ``gym.make_vec(id, num_envs=N)`` returns the
+    native ``UAVEffectiveCapacityEnvVector``.
+
+    ## Leaderboard score
+    ``score_rule = "return"``: an episode scores its undiscounted return, i.e. the penalised EC
+    objective of the whole decision (``info["objective"]`` of the last step is the unpenalised EC).
+
+    ## Version History
+    * v1: the faithful env (this class): one block per step, direct beam parameterisation, exact
+      solver round trip, placement at step 0 (static protocol).
+    * v0: placement and beam shaping over ``num_slots`` slots with a built-in structured beamformer;
+      still registered as ``UAVEffectiveCapacity-v0`` and ``UAVEffectiveCapacityPlacement-v0``
+      (``UAVEffectiveCapacityPlacementEnv``).
     """
 
     system = "uav_effective_capacity"
     params_cls = Params
     instance_cls = Instance
+    score_rule = "return"
 
-    def __init__(self, params=None, config=None, render_mode: str | None = None, **param_overrides: Any):
+    def __init__(self, params=None, config=None, render_mode: str | None = None, action_basis: str = "channel",
+                 **param_overrides: Any):
         super().__init__(params, config, render_mode, **param_overrides)
-        K = self.params.num_users
-        self.action_space = spaces.Box(-1.0, 1.0, (model.action_dim(self.params),), np.float32)
-        self.observation_space = spaces.Box(-10.0, 10.0, (12 + 4 * K,), np.float32)
+        if action_basis not in model.ACTION_BASES:
+            raise ValueError(f"action_basis must be one of {model.ACTION_BASES}, got {action_basis!r}")
+        self.action_basis = action_basis
+        p = self.params
+        self.action_space = spaces.Box(-1.0, 1.0, (model.v1_action_dim(p),), np.float32)
+        self.observation_space = spaces.Box(-10.0, 10.0, (v1_observation_dim(p),), np.float32)
         self._t = 0
-        self._trajectory: list[np.ndarray] = []
-        self._last = None
-
-    # ------------------------------------------------------------------ codec
-    def decode_action(self, action) -> Decision:
-        """The Decision an action means at the current instance (UAV starts at ``instance.uav_start``)."""
-        if self.instance is None:
-            raise RuntimeError("call reset() before decode_action()")
-        return model.decode_action(self.params, self.instance, action)[0]
-
-    def encode_action(self, decision: Decision) -> np.ndarray:
-        """Projection of a solver's Decision to an action (exact waypoint, mean power shares)."""
-        return model.encode_action(self.params, decision)
+        self._q = None
 
     # ------------------------------------------------------------------ API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         inst = self._start_episode(seed, options, model.sample_instance)
+        model.validate_instance(self.params, inst)
+        p = self.params
+        L, K, M = p.num_samples, p.num_users, p.num_antennas
         self._t = 0
-        self._prev_ec = np.zeros(self.params.num_users)
-        self._prev_ps = 0.0
-        self._prev_viol = 0.0
-        self._trajectory = [np.asarray(inst.uav_start, float).copy()]
+        self._q = None
+        self._paid = 0.0
+        self._terms = {"sinr": np.zeros((L, K)), "gain": np.zeros(L), "comm_power": np.zeros(L),
+                       "sens_power": np.zeros(L), "min_eig": np.zeros(L)}
+        self._W = np.zeros((L, M, K), complex)
+        self._R = np.zeros((L, M, M), complex)
         self._last = None
+        self._ec_so_far, self._viol_so_far = np.zeros(K), 0.0
         return self._observation(), {"slot": 0, "instance": inst}
 
     def step(self, action):
         if self.instance is None:
             raise RuntimeError("call reset() before step()")
         p = self.params
-        decision, waypoint = model.decode_action(p, self.instance, action)
-        ev = model.evaluate(p, self.instance, decision)
-        reward = ev.penalised(p.penalty)
+        L = p.num_samples
+        if self._t > L:
+            raise RuntimeError("the episode has ended (terminated=True): call reset()")
+        a = check_action(action, self.action_space.shape)
         slot = self._t
+        if slot == 0:
+            self._place(model.placement_from_action(p, a))
+            reward, block = 0.0, -1
+            obj, mets, feas = 0.0, {}, True
+            viol = {"sensing": 0.0, "power": 0.0, "region": 0.0, "psd": 0.0}
+        else:
+            block = slot - 1
+            W, v, p_s = model.decode_block(p, a, self._ht[block], self._gains, self._a_t, self._dt2, self.action_basis)
+            R = model.rank_one_cov(v[None], np.asarray(p_s)[None])[0]
+            terms = model.block_terms(p, self._h[block], self._a_t, self._dt2, W, R)
+            for k in _TERMS:
+                self._terms[k][block] = terms[k]
+            self._W[block], self._R[block] = W, R
+            obj, viol, mets, feas = self._score(block + 1, with_metrics=block + 1 == L)
+            self._ec_so_far = np.array([mets[f"ec_user_{k}"] for k in range(p.num_users)])
+            if block + 1 < L:
+                mets = {}
+            self._viol_so_far = sum(viol.values())
+            psi = (block + 1) / L * (obj - p.penalty * sum(viol.values()))
+            reward = psi - self._paid
+        self._paid += reward
         self._t += 1
-        K = p.num_users
-        self._prev_ec = np.array([ev.metrics[f"ec_user_{k}"] for k in range(K)])
-        self._prev_ps = ev.metrics["sensing_power_mean"]
-        self._prev_viol = float(sum(ev.violations.values()))
-        self.instance = model.advance_instance(p, self.instance, self.np_random, decision.uav_pos)
-        self._trajectory.append(decision.uav_pos.copy())
-        self._last = (ev, decision)
-        info = {"objective": ev.objective, "metrics": ev.metrics, "violations": ev.violations,
-                "feasible": ev.feasible, "uav_pos": decision.uav_pos.copy(), "waypoint": waypoint,
-                "slot": slot, "instance": self.instance}
-        truncated = self._t >= p.num_slots
-        return self._observation(), float(reward), False, truncated, info
+        terminated = self._t > L
+        self._last = (obj, feas)
+        info = {"objective": float(obj), "metrics": mets, "violations": viol, "feasible": bool(feas),
+                "slot": slot, "block": block, "uav_pos": self._q.copy(), "return": self._paid,
+                "instance": self.instance}
+        return self._observation(), float(reward), terminated, False, info
 
-    # ------------------------------------------------------------------ observation
+    # ------------------------------------------------------------------ internals
+    def _place(self, q: np.ndarray) -> None:
+        p, inst = self.params, self.instance
+        self._q = np.asarray(q, float)
+        self._ht = model.normalised_channels(p, inst, self._q)
+        self._gains = model.user_gains(p, inst, self._q)
+        self._h = self._ht * np.sqrt(self._gains)[None, :, None]
+        self._a_t, self._dt2 = model.target_geometry(p, inst, self._q)
+        self._user_d = float(np.mean(np.sqrt(model.sq_distance_m2(p, self._q, inst.user_pos))))
+
+    def _score(self, n: int, with_metrics: bool = True):
+        """``evaluate``'s aggregation (``model.aggregate_blocks``) of the first n blocks played."""
+        terms = {k: v[:n] for k, v in self._terms.items()}
+        obj, viol, mets, feas = model.aggregate_blocks(self.params, terms, model.region_violation(self.params, self._q),
+                                                       math.sqrt(self._dt2), self._user_d, with_metrics)
+        return (float(obj), {k: float(x) for k, x in viol.items()}, {k: float(x) for k, x in mets.items()},
+                bool(feas))
+
     def _observation(self) -> np.ndarray:
         p, inst = self.params, self.instance
-        M = p.num_antennas
-        lo, hi = p.lo, p.hi
-        c, S = (lo + hi) / 2.0, float(np.max(hi - lo))
-        q = inst.uav_start
-        gain_db = 10.0 * np.log10(model.user_gains(p, inst, q))
-        dt2 = model.sq_distance_m2(p, q, inst.target_pos)
-        step = p.uav_speed_max * p.slot_duration
-        obs = np.concatenate([
-            2.0 * (q - lo) / (hi - lo) - 1.0,
-            ((inst.user_pos - c) / S).ravel(),
-            (inst.target_pos - c) / S,
-            (gain_db + 65.0) / 10.0,
-            [np.clip(p.sensing_threshold * dt2 / (M * p.p_max), 0.0, 5.0),
-             (math.log10(max(p.sensing_threshold, 1e-8)) + 2.5) / 1.5,
-             (math.log10(float(np.mean(p.theta))) + 1.5) / 1.5,
-             math.log10(p.rician_factor + 0.01) / 2.0],
-            self._prev_ec / 20.0,
-            [self._prev_ps / p.p_max, self._prev_viol, (p.num_slots - self._t) / p.num_slots,
-             min(step / S, 1.0)],
-        ])
-        return np.clip(obs, -10.0, 10.0).astype(np.float32)
+        K, M, L = p.num_users, p.num_antennas, p.num_samples
+        placed = self._q is not None
+        q = self._q if placed else (p.lo + p.hi) / 2.0
+        n = max(self._t - 1, 0)  # blocks played
+        if placed and n < L:
+            ht, a_t = self._ht[n], self._a_t
+        else:
+            ht, a_t = np.zeros((K, M), complex), np.zeros(M, complex)
+        return v1_observation(p, placed, q, inst.user_pos, inst.target_pos, (L - n) / L, ht, a_t,
+                              self._ec_so_far, self._viol_so_far)
+
+    # ------------------------------------------------------------------ codec
+    def encode_action(self, decision: Decision, step: int | None = None) -> np.ndarray:
+        """The action that plays ``decision`` at env step ``step`` (default: the current step).
+
+        Step 0: its placement (other entries 0). Step 1 + l: block l of its beamformers and sensing
+        covariance (a (M, K)/(M, M) statistical design is used in every block), encoded in the
+        basis at the position the env actually placed the UAV. Exact up to float32 rounding.
+        """
+        p = self.params
+        t = self._t if step is None else int(step)
+        a = np.zeros(self.action_space.shape, np.float64)
+        a[0:2] = model.placement_to_action(p, decision.uav_pos)
+        if t == 0:
+            return a.astype(np.float32)
+        if self._q is None or not 1 <= t <= p.num_samples:
+            raise RuntimeError(f"no block to encode at step {t} (place the UAV first; steps 1..{p.num_samples})")
+        block = t - 1
+        W = np.asarray(decision.beamformers)
+        R = np.asarray(decision.sensing_cov)
+        W = W[block] if W.ndim == 3 else W
+        R = R[block] if R.ndim == 3 else R
+        a[2:] = model.encode_block(p, W, R, self._ht[block], self._gains, self._a_t, self.action_basis)
+        return a.astype(np.float32)
+
+    def decode_action(self, action) -> Decision:
+        """The Decision of playing ``action`` at every step of the current episode: placement from
+        entries 0:2 (or the position already placed) and every block decoded from entries 2: (V4)."""
+        if self.instance is None:
+            raise RuntimeError("call reset() before decode_action()")
+        p, inst = self.params, self.instance
+        a = check_action(action, self.action_space.shape)
+        q = self._q if self._q is not None else model.placement_from_action(p, a)
+        ht = model.normalised_channels(p, inst, q)
+        gains = model.user_gains(p, inst, q)
+        a_t, dt2 = model.target_geometry(p, inst, q)
+        W, v, p_s = model.decode_block(p, np.broadcast_to(a, (ht.shape[0],) + a.shape), ht, gains, a_t, dt2,
+                                       self.action_basis)
+        return Decision(np.asarray(q, float).copy(), W, model.rank_one_cov(v, p_s))
+
+    def episode_decision(self) -> Decision:
+        """The Decision played so far (blocks not yet played are zero)."""
+        if self._q is None:
+            raise RuntimeError("the UAV is not placed yet")
+        return Decision(self._q.copy(), self._W.copy(), self._R.copy())
 
     # ------------------------------------------------------------------ render
     def render(self):
         if self.render_mode is None:
             return None
-        if self.render_mode == "ansi":
-            return self._render_text()
-        return self._render_rgb()
-
-    def _render_text(self) -> str:
-        if self._last is None:
-            q = self.instance.uav_start
-            return f"slot 0/{self.params.num_slots} q=({q[0]:.1f},{q[1]:.1f}) (no slot played yet)"
-        ev, d = self._last
-        K = self.params.num_users
-        ec = " ".join(f"{ev.metrics[f'ec_user_{k}']:.1f}" for k in range(K))
-        ratio = ev.metrics["beam_gain_ratio_min"]
-        return (f"slot {self._t}/{self.params.num_slots} q=({d.uav_pos[0]:.1f},{d.uav_pos[1]:.1f}) "
-                f"J={ev.objective:.2f} EC=[{ec}] gain/Γ={ratio:.2f} p_s={ev.metrics['sensing_power_mean']:.2f}W "
-                f"{'feasible' if ev.feasible else 'INFEASIBLE'}")
-
-    def _render_rgb(self, size: int = 400) -> np.ndarray:
-        p, inst = self.params, self.instance
-        pts = np.vstack([p.lo, p.hi, inst.user_pos, inst.target_pos[None], *self._trajectory])
-        bmin, bmax = pts.min(axis=0), pts.max(axis=0)
-        span = float(np.max(bmax - bmin)) * 1.1 + 1e-9
-        centre = (bmin + bmax) / 2.0
-        img = np.full((size, size, 3), 255, np.uint8)
-
-        def px(xy):
-            uv = (np.asarray(xy, float) - centre) / span * (size - 1) + (size - 1) / 2.0
-            return int(round(uv[0])), int(round(size - 1 - uv[1]))
-
-        def box(x0, y0, x1, y1, color, fill=False):
-            x0, x1 = sorted((max(0, min(size - 1, x0)), max(0, min(size - 1, x1))))
-            y0, y1 = sorted((max(0, min(size - 1, y0)), max(0, min(size - 1, y1))))
-            if fill:
-                img[y0:y1 + 1, x0:x1 + 1] = color
-            else:
-                img[y0:y1 + 1, [x0, x1]] = color
-                img[[y0, y1], x0:x1 + 1] = color
-
-        def line(a, b, color):
-            (x0, y0), (x1, y1) = px(a), px(b)
-            n = max(abs(x1 - x0), abs(y1 - y0), 1)
-            xs = np.clip(np.round(np.linspace(x0, x1, n + 1)).astype(int), 0, size - 1)
-            ys = np.clip(np.round(np.linspace(y0, y1, n + 1)).astype(int), 0, size - 1)
-            img[ys, xs] = color
-
-        (x0, y0), (x1, y1) = px(p.lo), px(p.hi)
-        box(x0, y0, x1, y1, (150, 150, 150))
-        for u in inst.user_pos:
-            cx, cy = px(u)
-            box(cx - 4, cy - 4, cx + 4, cy + 4, (30, 60, 220), fill=True)
-        cx, cy = px(inst.target_pos)
-        for d in range(-6, 7):
-            for dx, dy in ((d, d), (d, -d)):
-                img[np.clip(cy + dy, 0, size - 1), np.clip(cx + dx, 0, size - 1)] = (220, 30, 30)
-        for a, b in zip(self._trajectory[:-1], self._trajectory[1:]):
-            line(a, b, (20, 160, 40))
-        cx, cy = px(self._trajectory[-1])
-        yy, xx = np.ogrid[:size, :size]
-        img[(yy - cy) ** 2 + (xx - cx) ** 2 <= 36] = (20, 160, 40)
-        return img
+        p = self.params
+        if self.render_mode == "rgb_array":
+            q = self._q if self._q is not None else (p.lo + p.hi) / 2.0
+            return render_scene(p, self.instance, [q])
+        if self._q is None:
+            return f"block 0/{p.num_samples} (UAV not placed yet)"
+        obj, feas = self._last
+        return (f"block {max(self._t - 1, 0)}/{p.num_samples} q=({self._q[0]:.1f},{self._q[1]:.1f}) "
+                f"EC so far={obj:.2f} return={self._paid:.2f} {'feasible' if feas else 'INFEASIBLE'}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,14 +26,43 @@ from isac_envs.core import (
     check_action,
     require_in_range,
     require_int,
-    require_nonnegative,
-    require_positive,
 )
 from isac_envs.physics.effective_capacity import effective_capacity_bps_hz
 from isac_envs.physics.ula import rician_miso_channel, ula_steering_vector
 
 LN2 = math.log(2.0)
 UAV_START_MODES = ("random", "center", "target")
+
+#: Documented bounds of every Params field (docs "Parameters"): sizes are capped so that every
+#: per-instance / per-decision array stays small enough to hold in memory, continuous fields to
+#: physically meaningful ranges so that every accepted value gives finite observations and rewards.
+SIZE_BOUNDS = {"num_users": (1, 64), "num_antennas": (1, 256), "num_samples": (1, 100_000),
+               "num_slots": (1, 100_000)}
+#: num_samples * num_antennas * max(num_users, num_antennas) (the (L, M, M) / (L, K, M) arrays)
+MAX_BLOCK_ELEMENTS = 20_000_000
+#: field -> (low, high, low_open); high is always inclusive
+FLOAT_BOUNDS = {
+    "uav_height": (1.0, 1e4, False),  # m
+    "antenna_spacing": (0.0, 10.0, True),  # wavelengths
+    "ref_gain": (1e-20, 1.0, False),  # linear, -200 dB .. 0 dB
+    "noise_power": (1e-20, 1.0, False),  # W, -170 dBm .. 30 dBm
+    "p_max": (1e-6, 1e4, False),  # W, -30 dBm .. 70 dBm
+    "rician_factor": (0.0, 1e4, False),
+    "sensing_threshold": (0.0, 1e3, False),  # W/m^2
+    "position_jitter": (0.0, 1e5, False),  # m
+    "user_speed": (0.0, 1e3, False),  # m/s
+    "slot_duration": (0.0, 1e4, True),  # s
+    "penalty": (0.0, 1e6, False),  # bit/s/Hz per unit violation
+    "action_share_temperature": (0.0, 100.0, True),
+    "action_reg_decades": (0.0, 10.0, False),
+}
+THETA_RANGE = (1e-6, 100.0)  # 1/(bit/Hz)
+#: link budget at 1 m, p_max * ref_gain / noise_power (paper: 1e10 = 100 dB); above ~1e14 the
+#: regularised inverses of the decoders and solvers lose the identity term in float64
+MAX_REF_SNR = 1e14
+#: numerical guard on regularisation weights (the zero-forcing limit is reached long before)
+MAX_REGULARISATION = 1e14
+MAX_COORD_M = 1e6
 
 
 # =========================================================================== Params
@@ -78,39 +108,51 @@ class Params(ParamsBase):
         super().__post_init__()
 
     def validate(self) -> None:
-        require_int("num_users", self.num_users, 1)
-        require_int("num_antennas", self.num_antennas, 1)
-        for name in ("uav_height", "antenna_spacing", "ref_gain", "noise_power", "p_max", "slot_duration",
-                     "action_share_temperature"):
-            require_positive(name, getattr(self, name))
-        for name in ("rician_factor", "sensing_threshold", "position_jitter", "user_speed", "penalty",
-                     "action_reg_decades"):
-            require_nonnegative(name, getattr(self, name))
-        require_positive("uav_speed_max", self.uav_speed_max, allow_inf=True)
+        """Documented physical ranges (spec Sec. 2, docs "Parameters"); ValueError/TypeError names the field."""
+        for name, (lo, hi) in SIZE_BOUNDS.items():
+            require_int(name, getattr(self, name), lo)
+            if getattr(self, name) > hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {getattr(self, name)!r}")
+        L, K, M = self.num_samples, self.num_users, self.num_antennas
+        if L * M * max(K, M) > MAX_BLOCK_ELEMENTS:
+            raise ValueError(f"num_samples * num_antennas * max(num_users, num_antennas) must be <= "
+                             f"{MAX_BLOCK_ELEMENTS:.0e} (memory of the per-block arrays), got "
+                             f"num_samples={L}, num_users={K}, num_antennas={M}")
+        for name, (lo, hi, lo_open) in FLOAT_BOUNDS.items():
+            require_in_range(name, getattr(self, name), lo, hi, lo_open=lo_open)
+        ref_snr = self.p_max * self.ref_gain / self.noise_power
+        if ref_snr > MAX_REF_SNR:
+            raise ValueError(f"p_max * ref_gain / noise_power (link budget at 1 m) must be <= {MAX_REF_SNR:.0e}, got "
+                             f"{ref_snr:.3g} (p_max={self.p_max!r}, ref_gain={self.ref_gain!r}, "
+                             f"noise_power={self.noise_power!r})")
+        if not (isinstance(self.uav_speed_max, numbers.Real) and self.uav_speed_max == math.inf):
+            require_in_range("uav_speed_max", self.uav_speed_max, 0.0, 1e4, lo_open=True)
         require_in_range("action_lean_max", self.action_lean_max, 0.0, 1.0, hi_open=True)
-        require_int("num_samples", self.num_samples, 1)
-        require_int("num_slots", self.num_slots, 1)
-        if self.uav_start not in UAV_START_MODES:
+        if not isinstance(self.uav_start, str) or self.uav_start not in UAV_START_MODES:
             raise ValueError(f"uav_start must be one of {UAV_START_MODES}, got {self.uav_start!r}")
-        K = self.num_users
-        theta = _float_array("qos_exponent", self.qos_exponent)
+        theta = _real_array("qos_exponent", self.qos_exponent)
         if theta.ndim > 1 or (theta.ndim == 1 and theta.shape[0] != K):
             raise ValueError(f"qos_exponent must be a number or a length-{K} sequence, got {self.qos_exponent!r}")
-        if not np.all(np.isfinite(theta)) or np.any(theta <= 0):
-            raise ValueError(f"qos_exponent must be finite and > 0, got {self.qos_exponent!r}")
-        w = _float_array("user_weights", self.user_weights)
-        if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-            raise ValueError(f"user_weights must be {K} finite numbers > 0, got {self.user_weights!r}")
-        u = _float_array("user_positions", self.user_positions)
-        if u.shape != (K, 2) or not np.all(np.isfinite(u)):
-            raise ValueError(f"user_positions must be {K} finite (x, y) pairs, got {self.user_positions!r}")
-        t = _float_array("target_position", self.target_position)
-        if t.shape != (2,) or not np.all(np.isfinite(t)):
-            raise ValueError(f"target_position must be a finite (x, y) pair, got {self.target_position!r}")
+        if not np.all(np.isfinite(theta)) or np.any(theta < THETA_RANGE[0]) or np.any(theta > THETA_RANGE[1]):
+            raise ValueError(f"qos_exponent must be in [{THETA_RANGE[0]}, {THETA_RANGE[1]}] 1/(bit/Hz), "
+                             f"got {self.qos_exponent!r}")
+        w = _real_array("user_weights", self.user_weights)
+        if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0) or np.any(w > 1e6):
+            raise ValueError(f"user_weights must be {K} numbers in (0, 1e6], got {self.user_weights!r}")
+        u = _real_array("user_positions", self.user_positions)
+        if u.shape != (K, 2) or not np.all(np.isfinite(u)) or np.any(np.abs(u) > MAX_COORD_M):
+            raise ValueError(f"user_positions must be {K} (x, y) pairs with |coordinate| <= {MAX_COORD_M:g} m, "
+                             f"got {self.user_positions!r}")
+        t = _real_array("target_position", self.target_position)
+        if t.shape != (2,) or not np.all(np.isfinite(t)) or np.any(np.abs(t) > MAX_COORD_M):
+            raise ValueError(f"target_position must be an (x, y) pair with |coordinate| <= {MAX_COORD_M:g} m, "
+                             f"got {self.target_position!r}")
         for name in ("region_x", "region_y"):
-            r = _float_array(name, getattr(self, name))
-            if r.shape != (2,) or not np.all(np.isfinite(r)) or not r[0] < r[1]:
-                raise ValueError(f"{name} must be a finite (low, high) pair with low < high, got {getattr(self, name)!r}")
+            r = _real_array(name, getattr(self, name))
+            if (r.shape != (2,) or not np.all(np.isfinite(r)) or np.any(np.abs(r) > MAX_COORD_M)
+                    or not r[1] - r[0] >= 1e-3):
+                raise ValueError(f"{name} must be a (low, high) pair with high - low >= 1e-3 m and "
+                                 f"|bound| <= {MAX_COORD_M:g} m, got {getattr(self, name)!r}")
 
     # ----------------------------------------------------------------- derived
     @property
@@ -137,11 +179,25 @@ def _to_tuple(x):
     return x
 
 
-def _float_array(name: str, value) -> np.ndarray:
+def _real_array(name: str, value) -> np.ndarray:
+    """A float array from a number or a (nested) sequence of real numbers; bool/str/complex rejected."""
+    flat = []
+
+    def walk(x):
+        if isinstance(x, (list, tuple, np.ndarray)):
+            for y in (x.tolist() if isinstance(x, np.ndarray) else x):
+                walk(y)
+        else:
+            flat.append(x)
+
+    walk(value)
+    for x in flat:
+        if isinstance(x, (bool, np.bool_)) or not isinstance(x, numbers.Real):
+            raise TypeError(f"{name} must be a real number or a sequence of real numbers, got {value!r}")
     try:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numeric, got {value!r}") from None
+        raise ValueError(f"{name} must be numeric with a regular shape, got {value!r}") from None
 
 
 # =========================================================================== Instance / Decision
@@ -194,6 +250,29 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
     return Instance(user_pos, target_pos, start, (re + 1j * im) / np.sqrt(2.0))
 
 
+def validate_instance(params: Params, instance) -> None:
+    """Raise ValueError unless ``instance`` fits ``params``: shapes (K, 2), (2,), (2,), (L, K, M), all finite."""
+    if not isinstance(instance, Instance):
+        raise TypeError(f"instance must be a uav_effective_capacity Instance, got {type(instance).__name__}")
+    K, M, L = params.num_users, params.num_antennas, params.num_samples
+    expected = {"user_pos": (K, 2), "target_pos": (2,), "uav_start": (2,), "fading": (L, K, M)}
+    for name, shape in expected.items():
+        arr = getattr(instance, name)
+        actual = np.shape(arr)
+        if actual != shape:
+            raise ValueError(f"instance.{name} must have shape {shape} (num_samples={L}, num_users={K}, "
+                             f"num_antennas={M}), got {actual}")
+        arr = np.asarray(arr)
+        if not (np.issubdtype(arr.dtype, np.number) and not np.issubdtype(arr.dtype, np.bool_)):
+            raise ValueError(f"instance.{name} must be numeric, got dtype {arr.dtype}")
+        if name != "fading" and np.iscomplexobj(arr):
+            raise ValueError(f"instance.{name} must be real, got dtype {arr.dtype}")
+        bad = ~np.isfinite(arr)
+        if np.any(bad):
+            raise ValueError(f"instance.{name} contains {int(bad.sum())} non-finite entries "
+                             f"(first at index {tuple(int(i) for i in np.argwhere(bad)[0])})")
+
+
 def advance_instance(params: Params, instance: Instance, rng: np.random.Generator,
                      uav_pos: np.ndarray | None = None) -> Instance:
     """Between-slot update: uav_start <- uav_pos (if given); users random-walk if user_speed > 0."""
@@ -244,9 +323,9 @@ def target_geometry(params: Params, instance: Instance, q) -> tuple[np.ndarray, 
 # =========================================================================== communication
 def sinr_from_products(hw: np.ndarray, sensing_interference_w: np.ndarray, noise_power_w: float) -> np.ndarray:
     """(S4) SINR per block and user from hw[l,k,j] = h_k^H w_j and h_k^H R_s h_k, shape (L, K)."""
-    p = np.abs(hw) ** 2
-    signal = np.diagonal(p, axis1=1, axis2=2)
-    interference = p.sum(axis=2) - signal
+    p = hw.real**2 + hw.imag**2
+    signal = np.diagonal(p, axis1=-2, axis2=-1)
+    interference = p.sum(axis=-1) - signal
     return signal / (interference + sensing_interference_w + noise_power_w)
 
 
@@ -264,26 +343,51 @@ def ec_surrogate_per_block(params: Params, sinr: np.ndarray) -> np.ndarray:
 
 
 # =========================================================================== power split (S22)
-def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, required_gain: float):
+#: blocks per chunk in ``split_power``: beyond ~500 blocks the (L, M, K) temporaries leave the
+#: cache and the step gets ~4x slower per block (issue 12); chunking is bit-identical.
+SPLIT_CHUNK = 500
+
+
+def split_power(V: np.ndarray, v: np.ndarray, a_t: np.ndarray, p_max: float, required_gain):
     """(S22) the paper's normalisation trick, per block.
 
-    V (L, M, K) comm directions, v (L, M) sensing direction, a_t (M,), required_gain
-    G = Gamma d_t^2. Returns (W, v, p_s): W = sqrt(P - p_s) V/||V||_F, R_s = p_s v v^H with unit
-    v; total power = P exactly and the gain meets G with the least sensing power where possible.
+    V (L, M, K) comm directions, v (L, M) sensing direction, a_t (M,) or per block (L, M),
+    required_gain G = Gamma d_t^2 (scalar or (L,)). Returns (W, v, p_s): W = sqrt(P - p_s) V/||V||_F,
+    R_s = p_s v v^H with unit v; total power = P exactly and the gain meets G with the least
+    sensing power where possible. Processed in chunks of ``SPLIT_CHUNK`` blocks (bit-identical).
     """
-    M = a_t.shape[0]
+    L = V.shape[0]
+    if L <= SPLIT_CHUNK:
+        return _split_power(V, v, a_t, p_max, required_gain)
+    a_t = np.asarray(a_t)
+    G = np.asarray(required_gain, float)
+    parts = []
+    for s in range(0, L, SPLIT_CHUNK):
+        sl = slice(s, s + SPLIT_CHUNK)
+        parts.append(_split_power(V[sl], v[sl], a_t[sl] if a_t.ndim == 2 else a_t, p_max,
+                                  G[sl] if G.ndim == 1 else G))
+    return tuple(np.concatenate(x, axis=0) for x in zip(*parts))
+
+
+def _split_power(V, v, a_t, p_max, required_gain):
+    M = a_t.shape[-1]
+    a_t = np.asarray(a_t)
     V = V / np.maximum(np.sqrt(np.sum(V.real**2 + V.imag**2, axis=(1, 2))), 1e-300)[:, None, None]
     v = v / np.maximum(np.sqrt(np.sum(v.real**2 + v.imag**2, axis=1)), 1e-300)[:, None]
-    atV = a_t.conj() @ V
+    if a_t.ndim == 1:
+        atV = a_t.conj() @ V
+        atv = v @ a_t.conj()
+    else:
+        atV = np.einsum("lm,lmk->lk", a_t.conj(), V)
+        atv = np.einsum("lm,lm->l", v, a_t.conj())
     g_c = np.sum(atV.real**2 + atV.imag**2, axis=1)
-    atv = v @ a_t.conj()
     g_s = atv.real**2 + atv.imag**2
     G = required_gain
     comm_ok = p_max * g_c >= G
     own = ~comm_ok & (g_s > g_c) & (p_max * g_s >= G)
     fallback = ~comm_ok & ~own
     if np.any(fallback):
-        v = np.where(fallback[:, None], a_t[None] / np.sqrt(M), v)
+        v = np.where(fallback[:, None], (a_t if a_t.ndim == 2 else a_t[None]) / np.sqrt(M), v)
         g_s = np.where(fallback, float(M), g_s)
     gap = g_s - g_c
     ps = np.divide(G - p_max * g_c, gap, out=np.zeros_like(g_c), where=gap > 0)
@@ -326,9 +430,77 @@ def _check_decision(params: Params, instance: Instance, decision: Decision):
 
 
 def _min_eigenvalues(R: np.ndarray) -> np.ndarray:
-    if R.strides[0] == 0:  # broadcast statistical design: one decomposition
+    if R.ndim == 3 and R.strides[0] == 0:  # broadcast statistical design: one decomposition
         return np.full(R.shape[0], np.linalg.eigvalsh(R[0])[0])
-    return np.linalg.eigvalsh(R)[:, 0]
+    return np.linalg.eigvalsh(R)[..., 0]
+
+
+def block_terms(params: Params, h: np.ndarray, a_t: np.ndarray, dt2, W: np.ndarray, R: np.ndarray) -> dict:
+    """Per-block SINR (S4), beam gain (S8), powers (C2) and min eigenvalue (C4), any leading axes.
+
+    h (..., K, M) channels, a_t (M,) or (..., M), dt2 scalar or (...), W (..., M, K), R (..., M, M).
+    ``evaluate`` calls it with the L blocks as the leading axis, the v1 envs with one block per env.
+    """
+    hc = h.conj()
+    sens_interf = np.einsum("...km,...km->...k", hc @ R, h).real
+    sinr = np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0)
+    atc = np.asarray(a_t).conj()
+    atW = np.einsum("...m,...mk->...k", atc, W)
+    atRa = np.einsum("...m,...mn,...n->...", atc, R, atc.conj()).real
+    gain = (np.sum(atW.real**2 + atW.imag**2, axis=-1) + atRa) / dt2
+    return {"sinr": sinr, "gain": gain, "comm_power": np.sum(W.real**2 + W.imag**2, axis=(-2, -1)),
+            "sens_power": np.trace(R, axis1=-2, axis2=-1).real, "min_eig": _min_eigenvalues(R)}
+
+
+def region_violation(params: Params, q) -> np.ndarray:
+    """C3 violation of UAV position(s) q (..., 2), normalised by the region's sides."""
+    lo, hi = params.lo, params.hi
+    q = np.asarray(q, float)
+    return np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo), axis=-1)
+
+
+def aggregate_blocks(params: Params, terms: dict, region: np.ndarray, target_distance_m, user_distance_mean_m,
+                     with_metrics: bool = True):
+    """Objective (S7), violations and metrics of the blocks in ``terms`` (block axis -2 of sinr, -1 of the rest).
+
+    Any leading (batch) axes; returns (objective (...), violations dict, metrics dict, feasible (...)).
+    ``evaluate`` = this over all L blocks; the v1 env scores the blocks played so far with it
+    (``with_metrics=False``: only ``ec_user_k`` in the metrics, for the steps before the last).
+    """
+    sinr, gain = terms["sinr"], terms["gain"]
+    rate = np.log2(1.0 + sinr)  # (S5), (..., n, K)
+    ec = effective_capacity_bps_hz(rate, params.theta, axis=-2)  # (S6), (..., K)
+    objective = np.sum(params.weights * ec, axis=-1)  # (S7)
+    comm_power, sens_power = terms["comm_power"], terms["sens_power"]
+    total = comm_power + sens_power
+    Gam, P = params.sensing_threshold, params.p_max
+    zeros = np.zeros(np.shape(objective))
+    violations = {
+        "sensing": np.mean(np.maximum(0.0, Gam - gain) / Gam, axis=-1) if Gam > 0 else zeros,
+        "power": np.mean(np.maximum(0.0, total - P) / P, axis=-1),
+        "region": np.asarray(region, float) + zeros,
+        "psd": np.mean(np.maximum(0.0, -terms["min_eig"]), axis=-1) / P,
+    }
+    feasible = np.all([v <= FEASIBILITY_TOL for v in violations.values()], axis=0)
+    if not with_metrics:
+        return objective, violations, {f"ec_user_{k}": ec[..., k] for k in range(ec.shape[-1])}, feasible
+    sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
+    flat_db = sinr_db.reshape(sinr_db.shape[:-2] + (-1,))
+    metrics = {"ec_sum": np.sum(ec, axis=-1), "ec_min": np.min(ec, axis=-1)}
+    metrics.update({f"ec_user_{k}": ec[..., k] for k in range(ec.shape[-1])})
+    metrics.update({
+        "ergodic_rate_sum": np.sum(np.mean(rate, axis=-2), axis=-1),
+        "sinr_db_mean": np.mean(flat_db, axis=-1),
+        "sinr_db_p05": np.percentile(flat_db, 5, axis=-1),
+        "beam_gain_min": np.min(gain, axis=-1),
+        "beam_gain_ratio_min": np.min(gain, axis=-1) / Gam if Gam > 0 else zeros + math.inf,
+        "sensing_power_mean": np.mean(sens_power, axis=-1),
+        "comm_power_mean": np.mean(comm_power, axis=-1),
+        "total_power_max": np.max(total, axis=-1),
+        "target_distance": np.asarray(target_distance_m, float) + zeros,
+        "user_distance_mean": np.asarray(user_distance_mean_m, float) + zeros,
+    })
+    return objective, violations, metrics, feasible
 
 
 def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
@@ -336,42 +508,11 @@ def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluati
     q, W, R = _check_decision(params, instance, decision)
     h = channels(params, instance, q)
     a_t, dt2 = target_geometry(params, instance, q)
-    hc = h.conj()
-    sens_interf = np.einsum("lkm,lkm->lk", hc @ R, h).real
-    sinr = np.maximum(sinr_from_products(hc @ W, sens_interf, params.noise_power), 0.0)
-    rate = np.log2(1.0 + sinr)  # (S5), (L, K)
-    ec = effective_capacity_bps_hz(rate, params.theta, axis=0)  # (S6)
-    objective = float(np.sum(params.weights * ec))  # (S7)
-
-    gain = (np.sum(np.abs(a_t.conj() @ W) ** 2, axis=1) + np.einsum("m,lmn,n->l", a_t.conj(), R, a_t).real) / dt2
-    comm_power = np.sum(np.abs(W) ** 2, axis=(1, 2))
-    sens_power = np.trace(R, axis1=1, axis2=2).real
-    total = comm_power + sens_power
-    Gam, P = params.sensing_threshold, params.p_max
-    lo, hi = params.lo, params.hi
-    violations = {
-        "sensing": float(np.mean(np.maximum(0.0, Gam - gain) / Gam)) if Gam > 0 else 0.0,
-        "power": float(np.mean(np.maximum(0.0, total - P) / P)),
-        "region": float(np.sum((np.maximum(0.0, lo - q) + np.maximum(0.0, q - hi)) / (hi - lo))),
-        "psd": float(np.mean(np.maximum(0.0, -_min_eigenvalues(R))) / P),
-    }
-    sinr_db = 10.0 * np.log10(np.maximum(sinr, 1e-30))
-    metrics = {"ec_sum": float(np.sum(ec)), "ec_min": float(np.min(ec))}
-    metrics.update({f"ec_user_{k}": float(ec[k]) for k in range(ec.shape[0])})
-    metrics.update({
-        "ergodic_rate_sum": float(np.sum(np.mean(rate, axis=0))),
-        "sinr_db_mean": float(np.mean(sinr_db)),
-        "sinr_db_p05": float(np.percentile(sinr_db, 5)),
-        "beam_gain_min": float(np.min(gain)),
-        "beam_gain_ratio_min": float(np.min(gain) / Gam) if Gam > 0 else math.inf,
-        "sensing_power_mean": float(np.mean(sens_power)),
-        "comm_power_mean": float(np.mean(comm_power)),
-        "total_power_max": float(np.max(total)),
-        "target_distance": float(np.sqrt(dt2)),
-        "user_distance_mean": float(np.mean(np.sqrt(sq_distance_m2(params, q, instance.user_pos)))),
-    })
-    feasible = all(v <= FEASIBILITY_TOL for v in violations.values())
-    return Evaluation(objective, metrics, violations, feasible)
+    terms = block_terms(params, h, a_t, dt2, W, R)
+    user_d = float(np.mean(np.sqrt(sq_distance_m2(params, q, instance.user_pos))))
+    obj, viol, mets, feas = aggregate_blocks(params, terms, region_violation(params, q), math.sqrt(dt2), user_d)
+    return Evaluation(float(obj), {k: float(v) for k, v in mets.items()},
+                      {k: float(v) for k, v in viol.items()}, bool(feas))
 
 
 def rates_per_block(params: Params, instance: Instance, decision: Decision) -> np.ndarray:
@@ -409,7 +550,8 @@ def decode_action(params: Params, instance: Instance, action) -> tuple[Decision,
     shares = np.exp(logits - logits.max())
     shares /= shares.sum()
     gains = user_gains(params, instance, q)
-    lam = params.p_max * gains / (K * params.noise_power) * 10.0 ** (params.action_reg_decades * a[2 + K:2 + 2 * K])
+    lam = np.minimum(params.p_max * gains / (K * params.noise_power)
+                     * 10.0 ** (params.action_reg_decades * a[2 + K:2 + 2 * K]), MAX_REGULARISATION)
     lean = params.action_lean_max * max(0.0, a[2 + 2 * K])
     b = (a[3 + 2 * K] + 1.0) / 2.0
     W, R = structured_design(params, instance, q, shares, lam, lean, b)
@@ -467,3 +609,158 @@ def encode_action(params: Params, decision: Decision) -> np.ndarray:
         log_s = np.log(np.maximum(p_bar / p_bar.sum(), 1e-300))
         a[2:2 + K] = np.clip((log_s - log_s.mean()) / params.action_share_temperature, -1.0, 1.0)
     return a.astype(np.float32)
+
+
+# =========================================================================== v1: per-block action codec
+# UAVEffectiveCapacity-v1 (docs "The faithful env"): step 0 places the UAV, step 1 + l plays fading
+# block l with a directly parameterised design. All functions take any leading (batch) axes, so
+# the single env (one block) and the vector env (one block per env) share them.
+ACTION_BASES = ("channel", "antenna")
+
+
+def v1_action_dim(params: Params) -> int:
+    """2 (placement) + 2MK (comm beam coordinates) + 2M (sensing beam coordinates) + K + 1 (power fractions)."""
+    K, M = params.num_users, params.num_antennas
+    return 2 + 2 * M * K + 2 * M + K + 1
+
+
+def v1_action_slices(params: Params) -> dict:
+    K, M = params.num_users, params.num_antennas
+    c = 2 + 2 * M * K
+    return {"placement": slice(0, 2), "comm": slice(2, c), "sensing": slice(c, c + 2 * M),
+            "power": slice(c + 2 * M, c + 2 * M + K + 1)}
+
+
+def placement_from_action(params: Params, a) -> np.ndarray:
+    """(V1) UAV position lo + (a + 1)/2 (hi - lo) from entries 0:2 (C3 holds by construction)."""
+    a = np.asarray(a, float)
+    return params.lo + (a[..., 0:2] + 1.0) / 2.0 * (params.hi - params.lo)
+
+
+def placement_to_action(params: Params, q) -> np.ndarray:
+    return np.clip(2.0 * (np.asarray(q, float) - params.lo) / (params.hi - params.lo) - 1.0, -1.0, 1.0)
+
+
+def block_anchors(params: Params, ht: np.ndarray, gains: np.ndarray, a_t: np.ndarray) -> np.ndarray:
+    """(V2) unit anchor directions of the channel basis, (..., K+1, M).
+
+    Rows 0..K-1: MMSE directions X^-1 h~_k, row K: X^-1 a_t, with X = I + sum_k lambda_k h~_k h~_k^H
+    and lambda_k = P beta_0 / (d_k^2 K sigma^2) (ht (..., K, M) normalised channels, gains (..., K)).
+    """
+    K, M = ht.shape[-2], ht.shape[-1]
+    lam = np.minimum(params.p_max * gains / (K * params.noise_power), MAX_REGULARISATION)
+    cols = np.swapaxes(ht, -1, -2)  # (..., M, K)
+    X = (cols * lam[..., None, :]) @ ht.conj() + np.eye(M)
+    rhs = np.concatenate([cols, np.broadcast_to(a_t[..., :, None], cols.shape[:-1] + (1,))], axis=-1)
+    U = np.swapaxes(np.linalg.solve(X, rhs), -1, -2)  # (..., K+1, M)
+    return U / np.sqrt(np.sum(U.real**2 + U.imag**2, axis=-1, keepdims=True))
+
+
+def _householder(u: np.ndarray):
+    """(V3) Q = -beta (I - 2 y y^H / y^H y) with y = conj(beta) u + e_0, beta = u_0/|u_0|: unitary, Q e_0 = u."""
+    u0 = u[..., 0]
+    beta = np.where(np.abs(u0) > 0, u0 / np.where(np.abs(u0) > 0, np.abs(u0), 1.0), 1.0)
+    y = np.conj(beta)[..., None] * u
+    y[..., 0] += 1.0
+    yy = np.sum(y.real**2 + y.imag**2, axis=-1)  # >= 2 (stable)
+    return beta, y, yy
+
+
+def basis_apply(u: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Q c for the Householder basis with first column u (both (..., M))."""
+    beta, y, yy = _householder(u)
+    yc = np.sum(y.conj() * c, axis=-1)
+    return -beta[..., None] * (c - (2.0 * yc / yy)[..., None] * y)
+
+
+def basis_coords(u: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Q^H d: coordinates of d in the basis with first column u (inverse of ``basis_apply``)."""
+    beta, y, yy = _householder(u)
+    yd = np.sum(y.conj() * d, axis=-1)
+    return -np.conj(beta)[..., None] * (d - (2.0 * yd / yy)[..., None] * y)
+
+
+def _complex_pairs(x: np.ndarray, n: int, M: int) -> np.ndarray:
+    x = x.reshape(x.shape[:-1] + (n, M, 2))
+    return x[..., 0] + 1j * x[..., 1]
+
+
+def decode_block(params: Params, a: np.ndarray, ht: np.ndarray, gains: np.ndarray, a_t: np.ndarray, dt2,
+                 basis: str = "channel"):
+    """(V4) one block's design from the (clipped) action a (..., A): returns W (..., M, K), v (..., M), p_s (...).
+
+    Directions: d_j = Q_j (e_0 + c_j) / ||e_0 + c_j|| with offsets c_j = a^3 (entrywise cube: fine
+    resolution near the anchor, full range at +-1; the zero vector -> Q_j e_0), Q_j the channel
+    basis (V2)-(V3) (so c_j = 0 plays the anchor, user j's MMSE direction) or the identity
+    (``basis="antenna"``). Powers: f = (a + 1)/2 in [0, 1]^(K+1) scaled down to sum 1 when above
+    (C2), W = [sqrt(P f_k) d_k], R_s = P f_s d_s d_s^H. Feasibility projection (only when C1
+    misses): blocks whose beam gain is below Gamma get (S22) applied to (W, d_s).
+    """
+    K, M = params.num_users, params.num_antennas
+    sl = v1_action_slices(params)
+    e0 = np.zeros(M)
+    e0[0] = 1.0
+    coords = e0 + np.concatenate([_complex_pairs(a[..., sl["comm"]] ** 3, K, M),
+                                  _complex_pairs(a[..., sl["sensing"]] ** 3, 1, M)], axis=-2)  # (..., K+1, M)
+    norm = np.sqrt(np.sum(coords.real**2 + coords.imag**2, axis=-1, keepdims=True))
+    coords = np.where(norm > 1e-12, coords / np.maximum(norm, 1e-300), e0)
+    if basis == "channel":
+        d = basis_apply(block_anchors(params, ht, gains, a_t), coords)
+    else:
+        d = coords
+    f = (a[..., sl["power"]] + 1.0) / 2.0
+    total = np.sum(f, axis=-1, keepdims=True)
+    f = np.where(total > 1.0, f / np.maximum(total, 1e-300), f)
+    P = params.p_max
+    W = np.swapaxes(d[..., :K, :], -1, -2) * np.sqrt(P * f[..., None, :K])
+    v, p_s = d[..., K, :], P * f[..., K]
+    atc = a_t.conj()
+    atW = np.einsum("...m,...mk->...k", atc, W)
+    atv = np.einsum("...m,...m->...", atc, v)
+    gain = (np.sum(atW.real**2 + atW.imag**2, axis=-1) + p_s * (atv.real**2 + atv.imag**2)) / dt2
+    miss = gain < params.sensing_threshold
+    if np.any(miss):
+        lead = W.shape[:-2]
+        G = np.broadcast_to(params.sensing_threshold * np.asarray(dt2, float), lead).reshape(-1)
+        Wf, vf = W.reshape((-1, M, K)), v.reshape((-1, M))
+        Wp, vp, pp = split_power(Wf, vf, np.broadcast_to(a_t, lead + (M,)).reshape((-1, M)), P, G)
+        mf = miss.reshape(-1)
+        W = np.where(mf[:, None, None], Wp, Wf).reshape(W.shape)
+        v = np.where(mf[:, None], vp, vf).reshape(v.shape)
+        p_s = np.where(mf, pp, p_s.reshape(-1)).reshape(p_s.shape)
+    return W, v, p_s
+
+
+def encode_block(params: Params, W: np.ndarray, R: np.ndarray, ht: np.ndarray, gains: np.ndarray,
+                 a_t: np.ndarray, basis: str = "channel") -> np.ndarray:
+    """Inverse of ``decode_block`` for one block's (W (..., M, K), R_s (..., M, M)): action entries 2: (float64).
+
+    Exact for rank-one R_s (every registered solver); a higher-rank R_s keeps its trace and its
+    principal eigenvector (documented projection). A direction with basis coordinates z (phase
+    turned so that z_0 >= 0; a beam's phase does not matter) is written c = t z - e_0 with the
+    t > 0 that keeps every entry in [-1, 1] (t = 1/z_0 when possible: then c_0 = 0); the action
+    entries are the cube roots of c. Zero-power beams get c = 0.
+    """
+    K, M = params.num_users, params.num_antennas
+    P = params.p_max
+    p_k = np.sum(W.real**2 + W.imag**2, axis=-2)  # (..., K)
+    d_k = np.swapaxes(W, -1, -2) / np.maximum(np.sqrt(p_k), 1e-300)[..., None]
+    R = (R + np.conj(np.swapaxes(R, -1, -2))) / 2.0
+    p_s = np.maximum(np.trace(R, axis1=-2, axis2=-1).real, 0.0)
+    d_s = np.linalg.eigh(R)[1][..., :, -1]
+    d = np.concatenate([d_k, d_s[..., None, :]], axis=-2)  # (..., K+1, M)
+    z = basis_coords(block_anchors(params, ht, gains, a_t), d) if basis == "channel" else d
+    z0 = np.abs(z[..., :1])
+    z = z * np.where(z0 > 0, np.conj(z[..., :1]) / np.maximum(z0, 1e-300), 1.0)  # z_0 = |z_0| >= 0
+    rest = np.max(np.maximum(np.abs(z[..., 1:].real), np.abs(z[..., 1:].imag)), axis=-1, initial=0.0)
+    z0 = z0[..., 0]
+    t = np.minimum(np.where(z0 > 0, 1.0 / np.maximum(z0, 1e-300), np.inf), np.where(rest > 0, 1.0 / np.maximum(rest, 1e-300), np.inf))
+    t = np.where(np.isfinite(t), t, 1.0)
+    e0 = np.zeros(M)
+    e0[0] = 1.0
+    c = t[..., None] * z - e0
+    p = np.concatenate([p_k, p_s[..., None]], axis=-1)
+    c = np.where((p > 0)[..., None], c, 0.0)
+    pairs = np.stack([c.real, c.imag], axis=-1).reshape(c.shape[:-2] + (2 * M * (K + 1),))
+    f = np.clip(p / P, 0.0, 1.0)
+    return np.concatenate([np.cbrt(np.clip(pairs, -1.0, 1.0)), 2.0 * f - 1.0], axis=-1)

@@ -1,4 +1,4 @@
-"""Env tests: checkers, determinism, static-protocol identity (V2), motion limits (V4), V3, replay,
+"""Placement variant (UAVEffectiveCapacityPlacement-v0, also the old id UAVEffectiveCapacity-v0) tests: checkers, determinism, static-protocol identity (V2), motion limits (V4), V3, replay,
 bad input, rendering, SolverPolicy through the env."""
 
 import math
@@ -11,9 +11,9 @@ import pytest
 import isac_envs  # noqa: F401
 from baselines.policy import SolverPolicy
 from isac_envs.uav_effective_capacity import model as m
-from isac_envs.uav_effective_capacity.env import UAVEffectiveCapacityEnv
+from isac_envs.uav_effective_capacity.placement_env import UAVEffectiveCapacityPlacementEnv as UAVEffectiveCapacityEnv
 
-ENV_ID = "isac_envs/UAVEffectiveCapacity-v0"
+ENV_ID = "isac_envs/UAVEffectiveCapacityPlacement-v0"
 
 
 def make(**kw):

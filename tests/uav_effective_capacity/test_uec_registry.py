@@ -29,7 +29,7 @@ def test_policies_load_and_metrics_exist():
 
 def test_import_isac_envs_stays_light():
     code = ("import sys, gymnasium as gym, isac_envs; "
-            "e = gym.make('isac_envs/UAVEffectiveCapacity-v0', config='small'); e.reset(seed=0); "
+            "e = gym.make('isac_envs/UAVEffectiveCapacity-v1', config='small'); e.reset(seed=0); v = gym.make_vec('isac_envs/UAVEffectiveCapacity-v1', num_envs=2, config='small'); v.reset(seed=0); "
             "import baselines.uav_effective_capacity; "
             "print([x for x in ('cvxpy', 'matplotlib', 'torch', 'pettingzoo') if x in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
