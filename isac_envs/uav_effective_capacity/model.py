@@ -132,16 +132,16 @@ class Params(ParamsBase):
             raise ValueError(f"uav_start must be one of {UAV_START_MODES}, got {self.uav_start!r}")
         theta = _real_array("qos_exponent", self.qos_exponent)
         if theta.ndim > 1 or (theta.ndim == 1 and theta.shape[0] != K):
-            raise ValueError(f"qos_exponent must be a number or a length-{K} sequence, got {self.qos_exponent!r}")
+            raise ValueError(f"qos_exponent must be a number or a sequence of num_users = {K} numbers, got {self.qos_exponent!r}")
         if not np.all(np.isfinite(theta)) or np.any(theta < THETA_RANGE[0]) or np.any(theta > THETA_RANGE[1]):
             raise ValueError(f"qos_exponent must be in [{THETA_RANGE[0]}, {THETA_RANGE[1]}] 1/(bit/Hz), "
                              f"got {self.qos_exponent!r}")
         w = _real_array("user_weights", self.user_weights)
         if w.shape != (K,) or not np.all(np.isfinite(w)) or np.any(w <= 0) or np.any(w > 1e6):
-            raise ValueError(f"user_weights must be {K} numbers in (0, 1e6], got {self.user_weights!r}")
+            raise ValueError(f"user_weights must be num_users = {K} numbers in (0, 1e6], got {self.user_weights!r}")
         u = _real_array("user_positions", self.user_positions)
         if u.shape != (K, 2) or not np.all(np.isfinite(u)) or np.any(np.abs(u) > MAX_COORD_M):
-            raise ValueError(f"user_positions must be {K} (x, y) pairs with |coordinate| <= {MAX_COORD_M:g} m, "
+            raise ValueError(f"user_positions must be num_users = {K} (x, y) pairs with |coordinate| <= {MAX_COORD_M:g} m, "
                              f"got {self.user_positions!r}")
         t = _real_array("target_position", self.target_position)
         if t.shape != (2,) or not np.all(np.isfinite(t)) or np.any(np.abs(t) > MAX_COORD_M):
