@@ -111,6 +111,8 @@ class CellFreeSatUAVEnv(ISACEnv):
     # ------------------------------------------------------------------ gym API
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         inst = self._start_episode(seed, options, model.sample_instance)
+        if options and options.get("instance") is not None:
+            model.validate_instance(self.params, inst)          # contract 1 (sampled instances fit by construction)
         self._static = model.observation_static(self.params, inst, self.observation_mode == "full")
         self.slot = 0
         self.committed = model.empty_decision(self.params)

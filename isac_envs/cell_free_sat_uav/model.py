@@ -18,17 +18,16 @@ from isac_envs.core import (
     FEASIBILITY_TOL,
     Evaluation,
     ParamsBase,
-    require_finite,
     require_int,
-    require_nonnegative,
-    require_positive,
+    require_in_range,
 )
 from isac_envs.physics.deterministic_equivalent import de_rate_bits, mc_logdet_rate_bits
 from isac_envs.physics.itu import elevation_deg, fspl_p525_db, gaseous_loss_db, los_probability
 from isac_envs.physics.units import dbm_to_w
 
 __all__ = [
-    "Params", "Instance", "Decision", "sample_instance", "evaluate", "user_efficiency",
+    "Params", "Instance", "Decision", "sample_instance", "validate_instance", "instance_shapes",
+    "PARAM_BOUNDS", "MAX_INSTANCE_ELEMENTS", "evaluate", "user_efficiency",
     "empty_decision", "subchannel_freqs_hz", "link_alpha", "de_rates_all", "mc_rates_assigned",
     "interference_w", "backoff", "energy_used_j", "observation", "observation_static",
     "VIOLATION_KEYS", "METRIC_KEYS",
@@ -41,6 +40,33 @@ METRIC_KEYS = (
     "power_peak_frac", "interference_margin_db_max", "subchannels_used", "users_served_frac",
     "mean_link_snr_db", "de_rel_error",
 )
+
+
+#: Largest number of elements of any per-instance array (``fading`` is complex128: 16 bytes each).
+MAX_INSTANCE_ELEMENTS = 50_000_000
+
+#: Documented range [lo, hi] of every numeric Params field (spec Sec. 2; docs page "Parameters").
+#: Sizes: the episode length N and the swarm are capped where the Python-level loops stay interactive;
+#: dB/dBm fields keep every linear value in float64 range; lengths span one metre to a continent.
+PARAM_BOUNDS: dict[str, tuple[float, float]] = {
+    "num_uavs": (1, 1024), "num_groups": (1, 256), "users_per_group": (1, 256), "num_sat_users": (0, 10_000),
+    "num_rx_antennas": (1, 16), "num_subchannels": (1, 256), "fading_samples": (1, 4096),
+    "carrier_freq_hz": (1e8, 1e11),                 # 100 MHz .. 100 GHz (P.525 / P.676 validity)
+    "subchannel_bandwidth_hz": (1e3, 1e9),          # 1 kHz .. 1 GHz
+    "noise_dbm": (-200.0, 30.0),                    # below thermal noise of 1 Hz .. 1 W
+    "interference_threshold_dbm": (-250.0, 30.0),
+    "max_power_w": (1e-9, 1e3),
+    "total_hover_time_s": (1e-3, 1e6), "max_slot_hover_time_s": (1e-3, 1e6),
+    "comm_energy_total_j": (1e-6, 1e9),
+    "region_size_m": (1.0, 1e7), "group_radius_m": (0.0, 1e6), "group_min_separation_m": (0.0, 1e7),
+    "swarm_radius_m": (0.0, 1e6), "uav_altitude_m": (1.0, 1e5), "ground_height_m": (0.0, 1e4),
+    "los_a": (1e-3, 90.0), "los_b": (1e-3, 5.0),    # S-curve: a in degrees, b in 1/deg (exp(b a) finite)
+    "excess_los_db": (0.0, 100.0), "excess_nlos_db": (0.0, 100.0),
+    "shadow_std_los_db": (0.0, 30.0), "shadow_std_nlos_db": (0.0, 30.0),
+    "gas_atten_db_per_km": (0.0, 100.0), "sat_altitude_m": (1e3, 1e8), "penalty": (0.0, 1e6),
+}
+_INT_FIELDS = ("num_uavs", "num_groups", "users_per_group", "num_sat_users", "num_rx_antennas", "num_subchannels",
+               "fading_samples")
 
 
 # --------------------------------------------------------------------------- Params
@@ -81,28 +107,39 @@ class Params(ParamsBase):
     penalty: float = 20.0
 
     def validate(self) -> None:
-        for name in ("num_uavs", "num_groups", "users_per_group", "num_rx_antennas", "num_subchannels",
-                     "fading_samples"):
-            require_int(name, getattr(self, name), 1)
-        require_int("num_sat_users", self.num_sat_users, 0)
-        for name in ("noise_dbm", "interference_threshold_dbm"):
-            require_finite(name, getattr(self, name))
-        for name in ("max_power_w", "total_hover_time_s", "max_slot_hover_time_s", "comm_energy_total_j",
-                     "carrier_freq_hz", "subchannel_bandwidth_hz", "region_size_m", "uav_altitude_m",
-                     "los_a", "los_b", "sat_altitude_m"):
-            require_positive(name, getattr(self, name))
-        for name in ("group_radius_m", "swarm_radius_m", "group_min_separation_m", "shadow_std_los_db",
-                     "shadow_std_nlos_db", "excess_los_db", "excess_nlos_db", "gas_atten_db_per_km",
-                     "ground_height_m", "penalty"):
-            require_nonnegative(name, getattr(self, name))
+        """Every field within its documented range (``PARAM_BOUNDS``, spec Sec. 2), sizes capped so that every
+        per-instance array holds at most ``MAX_INSTANCE_ELEMENTS`` entries; ValueError naming field and value."""
+        for name in _INT_FIELDS:
+            lo, hi = PARAM_BOUNDS[name]
+            require_int(name, getattr(self, name), lo)
+            if getattr(self, name) > hi:
+                raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {getattr(self, name)!r}")
+        for name, (lo, hi) in PARAM_BOUNDS.items():
+            if name not in _INT_FIELDS:
+                require_in_range(name, getattr(self, name), lo, hi)
+        self._validate_sizes()
         if not self.region_size_m > 2 * self.group_radius_m:
             raise ValueError(f"region_size_m must be > 2 * group_radius_m = {2 * self.group_radius_m}, "
                              f"got {self.region_size_m!r}")
         if not self.uav_altitude_m > self.ground_height_m:
             raise ValueError(f"uav_altitude_m must be > ground_height_m = {self.ground_height_m}, "
                              f"got {self.uav_altitude_m!r}")
-        if self.objective_mode not in ("sum", "maxmin"):
+        if not (self.num_subchannels - 1) * self.subchannel_bandwidth_hz < self.carrier_freq_hz:
+            raise ValueError(f"subchannel_bandwidth_hz must keep every subchannel centre above 0 Hz "
+                             f"((num_subchannels - 1) * B < carrier_freq_hz = {self.carrier_freq_hz}), "
+                             f"got {self.subchannel_bandwidth_hz!r}")
+        if not isinstance(self.objective_mode, str) or self.objective_mode not in ("sum", "maxmin"):
             raise ValueError(f"objective_mode must be 'sum' or 'maxmin', got {self.objective_mode!r}")
+
+    def _validate_sizes(self) -> None:
+        N, K, M, J = self.num_groups, self.users_per_group, self.num_uavs, self.num_sat_users
+        L, S, R = self.num_subchannels, self.fading_samples, self.num_rx_antennas
+        for what, count in (("fading (N*K_g*L*S*N_r*M)", N * K * L * S * R * M), ("gain_user (N*K_g*M*L)", N * K * M * L),
+                            ("gain_sat (N*J*M*L)", N * J * M * L)):
+            if count > MAX_INSTANCE_ELEMENTS:
+                raise ValueError(f"the sizes num_groups={N}, users_per_group={K}, num_uavs={M}, num_sat_users={J}, "
+                                 f"num_subchannels={L}, fading_samples={S}, num_rx_antennas={R} make the instance "
+                                 f"array {what} hold {count} > {MAX_INSTANCE_ELEMENTS} elements; reduce them")
 
     # derived quantities
     @property
@@ -147,6 +184,42 @@ class Instance:
     fading: np.ndarray            # (N, K_g, L, S, N_r, M) complex128
 
     __eq__ = _arrays_equal
+
+
+def instance_shapes(params: Params) -> dict[str, tuple[int, ...]]:
+    """Expected shape of every Instance field for ``params`` (spec Sec. 3)."""
+    N, K, M, J, L = (params.num_groups, params.users_per_group, params.num_uavs, params.num_sat_users,
+                     params.num_subchannels)
+    return {"group_center": (N, 2), "user_pos": (N, K, 3), "uav_pos": (N, M, 3), "sat_user_pos": (J, 3),
+            "sat_subchannel": (N, J), "los_user": (N, K, M), "los_sat": (N, J, M), "gain_user": (N, K, M, L),
+            "gain_sat": (N, J, M, L), "gain_user_proxy": (N, K, M, L), "gain_sat_proxy": (N, J, M, L),
+            "fading": (N, K, L, params.fading_samples, params.num_rx_antennas, M)}
+
+
+def validate_instance(params: Params, instance: Instance) -> None:
+    """Raise TypeError/ValueError unless ``instance`` fits ``params``: every field's shape (derived from
+    ``params``), finite entries, gains >= 0, ``sat_subchannel`` integers in [0, L-1] (contract 1)."""
+    if not isinstance(instance, Instance):
+        raise TypeError(f"instance must be a cell_free_sat_uav Instance, got {type(instance).__name__}")
+    for name, shape in instance_shapes(params).items():
+        arr = np.asarray(getattr(instance, name))
+        if arr.shape != shape:
+            raise ValueError(f"Instance.{name} must have shape {shape} for these Params, got {arr.shape} "
+                             f"(instance drawn with other sizes?)")
+        if arr.dtype.kind not in "biufc":
+            raise ValueError(f"Instance.{name} must be numeric, got dtype {arr.dtype}")
+        finite = np.isfinite(arr)
+        if not finite.all():
+            bad = np.argwhere(~finite)[:5].tolist()
+            raise ValueError(f"Instance.{name} contains non-finite entries at {bad}")
+        if name.startswith("gain") and arr.size and arr.min() < 0:
+            raise ValueError(f"Instance.{name} must be >= 0 (linear power gains), got min {arr.min()!r}")
+    sc = np.asarray(instance.sat_subchannel)
+    if sc.dtype.kind not in "iu":
+        raise ValueError(f"Instance.sat_subchannel must have an integer dtype, got {sc.dtype}")
+    if sc.size and (not np.all(sc == np.round(sc)) or sc.min() < 0 or sc.max() > params.num_subchannels - 1):
+        raise ValueError(f"Instance.sat_subchannel must hold integers in [0, {params.num_subchannels - 1}], "
+                         f"got values in [{sc.min()}, {sc.max()}]")
 
 
 @dataclass(frozen=True, eq=False)
@@ -413,14 +486,15 @@ def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluati
 def observation_static(params: Params, instance: Instance, full: bool = False) -> tuple[np.ndarray, ...]:
     """Instance-dependent observation blocks: snr (N,K,M), cap (N,M,L) and (full) per-subchannel snr (Sec. 6)."""
     p_max, noise = params.max_power_w, params.noise_w
-    snr = 10 * np.log10(instance.gain_user.mean(axis=3) * p_max / noise) / 20
+    tiny = 1e-300                                                                      # underflowed gain: no link
+    snr = 10 * np.log10(np.maximum(instance.gain_user.mean(axis=3) * p_max / noise, tiny)) / 20
     mask = sat_mask(params, instance.sat_subchannel)                                   # (N, J, L)
     worst = np.max(np.where(mask[:, :, None, :], instance.gain_sat, 0.0), axis=1, initial=0.0)   # (N, M, L)
     with np.errstate(divide="ignore"):
         cap_db = np.where(worst > 0, 10 * np.log10(params.interference_threshold_w / (p_max * np.where(worst > 0, worst, 1.0))), 60.0)
     blocks = [np.clip(snr, -5, 5), np.clip(cap_db / 20, -5, 5)]
     if full:
-        blocks.append(np.clip(10 * np.log10(instance.gain_user * p_max / noise) / 20, -5, 5))
+        blocks.append(np.clip(10 * np.log10(np.maximum(instance.gain_user * p_max / noise, tiny)) / 20, -5, 5))
     return tuple(blocks)
 
 
