@@ -522,9 +522,16 @@ def observation_dim(params: Params, full: bool = False) -> int:
     return N * K * M + N * M * L + 2 * N + 1 + M + N * K + (N * K * M * L if full else 0)
 
 
-def action_dim(params: Params) -> int:
-    """L K_g + M L + 1 (scores, powers, time)."""
-    return params.num_subchannels * params.users_per_group + params.num_uavs * params.num_subchannels + 1
+ACTION_MODES = ("direct", "hybrid")
+
+
+def action_dim(params: Params, action_mode: str = "direct") -> int:
+    """direct: L K_g + M L + 1 (scores, powers, time); hybrid: L (K_g + 1) + M + 1 (scores with an idle
+    column, energy shares, time)."""
+    L, K, M = params.num_subchannels, params.users_per_group, params.num_uavs
+    if action_mode == "hybrid":
+        return L * (K + 1) + M + 1
+    return L * K + M * L + 1
 
 
 def energy_scale_slot(energy_left_j: np.ndarray, hover_time_s: float, power_slot: np.ndarray) -> np.ndarray:
