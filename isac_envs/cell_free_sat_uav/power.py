@@ -70,7 +70,7 @@ def _constraints(A: int, M: int, row_link: np.ndarray, coef: np.ndarray, budget:
 
 
 def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: np.ndarray,
-                tol: float = 1e-10, max_iter: int = 60) -> np.ndarray:
+                tol: float = 1e-9, max_iter: int = 60) -> np.ndarray:
     """Problem (34) for one slot: max sum_{a,m} ln(1 + b_{a,m} x_{a,m}) s.t. x >= 0, sum_a x_{a,m} <= budget_m,
     sum_m coef_{r,m} x_{row_link[r], m} <= 1 (interference rows). Primal-dual interior point with Mehrotra's
     predictor-corrector (Nocedal & Wright Sec. 14.2 / 19.3) on C x + v = d, stopped at a duality gap
@@ -91,33 +91,33 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
     v = d - C @ x
     y = 1.0 / v
     m = v.size
+    dual_tol = 1e-9 * (1.0 + float(bf.max()))
     for _ in range(max_iter):
-        q = 1.0 + bf * x
-        r_d = Ct @ y - bf / q
-        mu = (v @ y) / m
-        if mu * m <= tol and np.abs(r_d).max() <= 1e-9 * (1.0 + bf.max()):
+        g = bf / (1.0 + bf * x)                                                   # gradient of the objective
+        r_d = Ct @ y - g
+        gap = float(v @ y)
+        if gap <= tol and float(np.abs(r_d).max()) <= dual_tol:
             break
-        w = y / v
-        K = (Ct * w) @ C
-        K.flat[:: K.shape[0] + 1] += (bf / q) ** 2
-        rc = -v * y                                                               # predictor
-        dx = np.linalg.solve(K, -r_d - Ct @ (rc / v))
+        K = (Ct * (y / v)) @ C
+        K.flat[:: K.shape[0] + 1] += g * g                                        # -Hessian of the objective
+        dx = np.linalg.solve(K, g)                                                # predictor (affine scaling)
         dv = -(C @ dx)
-        dy = (rc - y * dv) / v
+        dy = -y - y * dv / v
         vy, dvy = np.concatenate([v, y]), np.concatenate([dv, dy])
-        a_aff = min(1.0, float(np.min(np.where(dvy < 0, -vy / np.where(dvy < 0, dvy, -1.0), np.inf))))
-        sigma = (((v + a_aff * dv) @ (y + a_aff * dy)) / m / mu) ** 3
-        rc = sigma * mu - v * y - dv * dy                                         # corrector
+        neg = dvy < 0
+        a_aff = min(1.0, float(np.min(-vy[neg] / dvy[neg]))) if neg.any() else 1.0
+        sigma = (float((v + a_aff * dv) @ (y + a_aff * dy)) / gap) ** 3
+        rc = sigma * gap / m - v * y - dv * dy                                    # corrector
         dx = np.linalg.solve(K, -r_d - Ct @ (rc / v))
         dv = -(C @ dx)
-        dy = (rc - y * dv) / v
-        dvy = np.concatenate([dv, dy])
-        a = min(1.0, 0.99 * float(np.min(np.where(dvy < 0, -vy / np.where(dvy < 0, dvy, -1.0), np.inf))))
+        dvy = np.concatenate([dv, (rc - y * dv) / v])
+        neg = dvy < 0
+        a = min(1.0, 0.99 * float(np.min(-vy[neg] / dvy[neg]))) if neg.any() else 1.0
         x_new = x + a * dx
         v_new = d - C @ x_new
         if not (np.all(v_new > 0) and np.all(np.isfinite(x_new))):                # round-off at the boundary: stop
             break
-        x, v, y = x_new, v_new, y + a * dy
+        x, v, y = x_new, v_new, y + a * dvy[m:]
     x_out[:, on] = np.maximum(x.reshape(A, u.size), 0.0)
     return x_out
 
