@@ -155,6 +155,7 @@ class CellFreeSatUAVEnv(ISACEnv):
         self.slot = 0
         self.committed = model.empty_decision(self.params)
         self._user_eff = np.zeros((self.params.num_groups, self.params.users_per_group))
+        self._rate_mc = np.zeros((self.params.num_groups, self.params.num_subchannels))
         self._last_j, self._last_reward, self._last_eval = 0.0, 0.0, None
         return self._obs(), {"slot": 0, "instance": inst}
 
@@ -165,14 +166,19 @@ class CellFreeSatUAVEnv(ISACEnv):
             raise RuntimeError("the flight has ended (terminated); call reset()")
         decision = self.decode_action(action)
         n = self.slot
-        ev = model.evaluate(self.params, self.instance, decision)
-        j = ev.penalised(self.params.penalty)
+        p, inst = self.params, self.instance
+        terminated = n + 1 >= p.num_groups
+        # rates once per step: only slot n's links are new (issue 12); DE metrics on the final step only
+        self._rate_mc[n] = model.slot_mc_rates(p, inst, n, decision.assignment[n], model.effective_power(decision)[n])
+        rate_de = model.de_rates_assigned(p, inst, decision.assignment, model.effective_power(decision)) \
+            if terminated else None
+        ev, eff = model.evaluate_rates(p, inst, decision, self._rate_mc, rate_de)
+        j = ev.penalised(p.penalty)
         reward = j - self._last_j
         self.committed = decision
-        self._user_eff = model.user_efficiency(self.params, self.instance, decision)
+        self._user_eff = eff
         self._last_j, self._last_reward, self._last_eval = j, reward, ev
         self.slot += 1
-        terminated = self.slot >= self.params.num_groups
         info = {
             "objective": ev.objective, "metrics": ev.metrics, "violations": ev.violations, "feasible": ev.feasible,
             "slot": n, "hover_time": float(decision.hover_time[n]), "energy_left": self._energy_left(),

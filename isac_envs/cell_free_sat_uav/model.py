@@ -29,6 +29,7 @@ __all__ = [
     "Params", "Instance", "Decision", "sample_instance", "validate_instance", "instance_shapes",
     "PARAM_BOUNDS", "MAX_INSTANCE_ELEMENTS", "evaluate", "user_efficiency",
     "empty_decision", "subchannel_freqs_hz", "link_alpha", "de_rates_all", "mc_rates_assigned",
+    "slot_mc_rates", "de_rates_assigned", "evaluate_rates",
     "interference_w", "backoff", "energy_used_j", "observation", "observation_static",
     "VIOLATION_KEYS", "METRIC_KEYS",
 ]
@@ -313,7 +314,10 @@ def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
     gain_user_proxy = _gain_from_loss(d_u, p_u * eta_l + (1 - p_u) * eta_n, f, params)
     gain_sat_proxy = _gain_from_loss(d_s, p_s * eta_l + (1 - p_s) * eta_n, f, params)
     shp = (N, K, L, params.fading_samples, params.num_rx_antennas, M)            # 9
-    fading = (rng.standard_normal(shp) + 1j * rng.standard_normal(shp)) / np.sqrt(2.0)
+    fading = np.empty(shp, dtype=np.complex128)                                  # (re + 1j im) / sqrt(2), bit for bit
+    fading.real = rng.standard_normal(shp)
+    fading.imag = rng.standard_normal(shp)
+    fading /= np.sqrt(2.0)
     return Instance(centres, user_pos, uav_pos, sat_user_pos, sat_subchannel, los_user, los_sat,
                     gain_user, gain_sat, gain_user_proxy, gain_sat_proxy, fading)
 
@@ -336,8 +340,9 @@ def de_rates_all(params: Params, instance: Instance, power: np.ndarray, gain_use
     return de_rate_bits(link_alpha(params, g, power), params.num_rx_antennas)
 
 
-def mc_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray, pbar: np.ndarray):
-    """R^MC (S8) of the assigned user on every used (n, l) (0 on unused); also returns the DE rate; (N, L) each."""
+def mc_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray, pbar: np.ndarray, mc: bool = True):
+    """R^MC (S8) of the assigned user on every used (n, l) (0 on unused); also returns the DE rate; (N, L) each
+    (``mc=False``: the MC part is skipped and left 0)."""
     n_idx, l_idx = np.nonzero(assignment >= 0)
     rate_mc = np.zeros(assignment.shape)
     rate_de = np.zeros(assignment.shape)
@@ -345,7 +350,8 @@ def mc_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray
         k_idx = assignment[n_idx, l_idx]
         gain = instance.gain_user[n_idx, k_idx, :, l_idx]                  # (U, M)
         alpha = gain * np.maximum(pbar[n_idx, :, l_idx], 0.0) / params.noise_w
-        rate_mc[n_idx, l_idx] = mc_logdet_rate_bits(instance.fading[n_idx, k_idx, l_idx], alpha)
+        if mc:
+            rate_mc[n_idx, l_idx] = mc_logdet_rate_bits(instance.fading[n_idx, k_idx, l_idx], alpha)
         rate_de[n_idx, l_idx] = de_rate_bits(alpha, params.num_rx_antennas)
     return rate_mc, rate_de
 
@@ -425,13 +431,12 @@ def _metrics(params, decision, eff, eff_de, rate_mc, rate_de, pbar, interf, e_us
     sq = float((eff**2).sum())
     used = (np.asarray(decision.assignment) >= 0) & (pbar.sum(axis=1) > 0)
     snr_lin = gain_assigned[used].sum(axis=-1) / params.noise_w if used.any() else np.zeros(0)
-    rel = np.abs(rate_de[used] - rate_mc[used]) / np.maximum(rate_mc[used], 1e-300) if used.any() else np.zeros(0)
     imax = float(interf.max()) if interf.size else 0.0
-    return {
+    mets = {
         "efficiency_sum": total,
         "efficiency_min": float(eff.min()),
-        "efficiency_sum_de": float(eff_de.sum()),
-        "efficiency_min_de": float(eff_de.min()),
+        "efficiency_sum_de": None,
+        "efficiency_min_de": None,
         "jain_fairness": total**2 / (N * K * sq) if sq > 0 else 0.0,
         "throughput_mbps": total * params.subchannel_bandwidth_hz / 1e6,
         "total_hover_time_s": float(np.asarray(decision.hover_time, float).sum()),
@@ -442,8 +447,15 @@ def _metrics(params, decision, eff, eff_de, rate_mc, rate_de, pbar, interf, e_us
         "subchannels_used": float(used.sum()),
         "users_served_frac": float((eff > 0).mean()),
         "mean_link_snr_db": float(np.mean(10 * np.log10(np.maximum(snr_lin, 1e-300)))) if snr_lin.size else -300.0,
-        "de_rel_error": float(rel.mean()) if rel.size else 0.0,
+        "de_rel_error": None,
     }
+    if eff_de is None:                                   # the env's non-final steps: no DE metrics (issue 12)
+        return {k: v for k, v in mets.items() if v is not None}
+    rel = np.abs(rate_de[used] - rate_mc[used]) / np.maximum(rate_mc[used], 1e-300) if used.any() else np.zeros(0)
+    mets["efficiency_sum_de"] = float(eff_de.sum())
+    mets["efficiency_min_de"] = float(eff_de.min())
+    mets["de_rel_error"] = float(rel.mean()) if rel.size else 0.0
+    return mets
 
 
 def _efficiencies(params, decision, rate):
@@ -462,14 +474,40 @@ def user_efficiency(params: Params, instance: Instance, decision: Decision) -> n
     return _efficiencies(params, decision, rate_mc)
 
 
+def slot_mc_rates(params: Params, instance: Instance, n: int, assign_row: np.ndarray, pbar_row: np.ndarray):
+    """R^MC (S8) of slot n's used links, (L,) (0 on unused): row n of ``mc_rates_assigned``, bit for bit."""
+    l_idx = np.flatnonzero(assign_row >= 0)
+    rate = np.zeros(assign_row.shape)
+    if l_idx.size:
+        k_idx = assign_row[l_idx]
+        gain = instance.gain_user[n, k_idx, :, l_idx]                                  # (U, M)
+        alpha = gain * np.maximum(pbar_row[:, l_idx].T, 0.0) / params.noise_w
+        rate[l_idx] = mc_logdet_rate_bits(instance.fading[n, k_idx, l_idx], alpha)
+    return rate
+
+
+def de_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray, pbar: np.ndarray):
+    """R_hat (S9) of the assigned user on every used (n, l) (0 on unused); (N, L), as ``mc_rates_assigned``."""
+    return mc_rates_assigned(params, instance, assignment, pbar, mc=False)[1]
+
+
 def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluation:
     """Objective (S11) eta_sum or (S12) eta_min (``objective_mode``), metrics and violations (C1-C6)."""
     _check_decision(params, decision)
     a = np.asarray(decision.assignment).astype(np.int64)
+    rate_mc, rate_de = mc_rates_assigned(params, instance, a, effective_power(decision))
+    return evaluate_rates(params, instance, decision, rate_mc, rate_de)[0]
+
+
+def evaluate_rates(params: Params, instance: Instance, decision: Decision, rate_mc: np.ndarray,
+                   rate_de: np.ndarray | None = None) -> tuple[Evaluation, np.ndarray]:
+    """``evaluate`` from precomputed (N, L) rates of the assigned users (no decision check), and the per-user
+    efficiencies (S10) (N, K_g). With ``rate_de=None`` the metrics omit the three deterministic-equivalent
+    keys (``efficiency_sum_de``, ``efficiency_min_de``, ``de_rel_error``); every other number is ``evaluate``'s."""
+    a = np.asarray(decision.assignment).astype(np.int64)
     pbar = effective_power(decision)
-    rate_mc, rate_de = mc_rates_assigned(params, instance, a, pbar)
     eff = _efficiencies(params, decision, rate_mc)
-    eff_de = _efficiencies(params, decision, rate_de)
+    eff_de = None if rate_de is None else _efficiencies(params, decision, rate_de)
     interf = interference_w(params, instance.gain_sat, instance.sat_subchannel, pbar)
     e_used = energy_used_j(params, decision)
     n_idx, l_idx = np.nonzero(a >= 0)
@@ -479,7 +517,7 @@ def evaluate(params: Params, instance: Instance, decision: Decision) -> Evaluati
     mets = _metrics(params, decision, eff, eff_de, rate_mc, rate_de, pbar, interf, e_used, gain_assigned)
     objective = mets["efficiency_sum"] if params.objective_mode == "sum" else mets["efficiency_min"]
     feasible = all(v <= FEASIBILITY_TOL for v in viol.values())
-    return Evaluation(float(objective), mets, viol, bool(feasible))
+    return Evaluation(float(objective), mets, viol, bool(feasible)), eff
 
 
 # --------------------------------------------------------------------------- observation
