@@ -42,11 +42,17 @@ def available_systems() -> list[str]:
     return [s for s in SYSTEMS if importlib.util.find_spec(f"isac_envs.{s}") is not None]
 
 
+#: system -> "module:Class" of its native vector env (contract 5), for ``gym.make_vec``
+VECTOR_ENTRY_POINTS: dict[str, str] = {
+    "cell_free_sat_uav": "isac_envs.cell_free_sat_uav.vector:CellFreeSatUAVVectorEnv",
+}
+
+
 def _register_all() -> None:
     for system in available_systems():
         env_id, entry_point, _ = SYSTEMS[system]
         if env_id not in registry:
-            register(id=env_id, entry_point=entry_point)
+            register(id=env_id, entry_point=entry_point, vector_entry_point=VECTOR_ENTRY_POINTS.get(system))
 
 
 _register_all()

@@ -578,3 +578,90 @@ def energy_scale_slot(energy_left_j: np.ndarray, hover_time_s: float, power_slot
     with np.errstate(divide="ignore", invalid="ignore"):
         scale = np.where(need > energy_left_j, energy_left_j / np.where(need > 0, need, 1.0), 1.0)
     return power_slot * scale[:, None]
+
+
+# --------------------------------------------------------------------------- batched (native vector env)
+def batch_empty_state(params: Params, num_envs: int) -> dict[str, np.ndarray]:
+    """Committed flights of B envs, nothing decided yet: assignment (B,N,L) -1, power (B,N,M,L), hover (B,N),
+    the assigned links' MC rates (B,N,L), per-slot interference (B,N,J) W, user efficiencies (B,N,K), last J (B,)."""
+    B, N, K, M, J, L = (num_envs, params.num_groups, params.users_per_group, params.num_uavs, params.num_sat_users,
+                        params.num_subchannels)
+    return {"assignment": np.full((B, N, L), -1, np.int64), "power": np.zeros((B, N, M, L)), "hover": np.zeros((B, N)),
+            "rate_mc": np.zeros((B, N, L)), "interf": np.zeros((B, N, J)), "user_eff": np.zeros((B, N, K)),
+            "last_j": np.zeros(B)}
+
+
+def batch_energy_used_j(params: Params, state: dict) -> np.ndarray:
+    """E^used_m of every env (C3), (B, M) J; ``energy_used_j`` over a leading env axis."""
+    pbar = np.where(state["assignment"][:, :, None, :] >= 0, state["power"], 0.0)
+    return np.einsum("bn,bnm->bm", np.maximum(state["hover"], 0.0), pbar.sum(axis=3))
+
+
+def batch_decode_direct(params: Params, inst: dict, state: dict, n: int, actions: np.ndarray, enforce: bool):
+    """Direct-mode decode of slot n for B envs (env Sec. 6): (assignment row (B,L), powers (B,M,L) W, T_n (B,))."""
+    B = actions.shape[0]
+    L, K, M = params.num_subchannels, params.users_per_group, params.num_uavs
+    a_row = actions[:, : L * K].reshape(B, L, K).argmax(axis=2)
+    w = (actions[:, L * K: L * K + M * L].reshape(B, M, L) + 1.0) / 2.0
+    tau = (actions[:, -1] + 1.0) / 2.0
+    power = params.max_power_w * w / np.maximum(1.0, w.sum(axis=2, keepdims=True))
+    t_rem = np.maximum(0.0, params.total_hover_time_s - state["hover"][:, :n].sum(axis=1))
+    t_n = tau * np.maximum(0.0, np.minimum(params.max_slot_hover_time_s, t_rem))
+    if enforce:                                   # (S-BO) with the env axis in place of the slot axis
+        power = backoff(params, inst["gain_sat"][:, n], inst["sat_subchannel"][:, n], a_row, power)
+    e_left = np.maximum(0.0, params.energy_per_uav_j - batch_energy_used_j(params, state))
+    need = t_n[:, None] * power.sum(axis=2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(need > e_left, e_left / np.where(need > 0, need, 1.0), 1.0)
+    return a_row, power * scale[:, :, None], t_n
+
+
+def batch_step(params: Params, inst: dict, state: dict, n: int, actions: np.ndarray, enforce: bool):
+    """Decode and commit slot n of B flights (actions clipped, (B, A)); returns (objective, penalised J,
+    feasible), each (B,): ``evaluate`` of every env's committed flight (S8-S13, C1-C6) to 1e-12."""
+    p = params
+    a_row, power_row, t_n = batch_decode_direct(p, inst, state, n, actions, enforce)
+    B, L = a_row.shape
+    state["assignment"][:, n], state["power"][:, n], state["hover"][:, n] = a_row, power_row, t_n
+    pbar_row = np.where(a_row[:, None, :] >= 0, power_row, 0.0)
+    bi, li = np.arange(B)[:, None], np.arange(L)[None, :]
+    k_row = np.maximum(a_row, 0)
+    alpha = inst["gain_user"][bi, n, k_row, :, li] * np.maximum(np.transpose(pbar_row, (0, 2, 1)), 0.0) / p.noise_w
+    rate = mc_logdet_rate_bits(inst["fading"][bi, n, k_row, li], alpha)                         # (B, L) (S8)
+    state["rate_mc"][:, n] = np.where(a_row >= 0, rate, 0.0)
+    state["interf"][:, n] = interference_w(p, inst["gain_sat"][:, n], inst["sat_subchannel"][:, n], pbar_row)
+    a, T, P = state["assignment"], state["hover"], state["power"]
+    rho = a[:, :, None, :] == np.arange(p.users_per_group)[None, None, :, None]
+    eff = (np.maximum(T, 0.0) / p.total_hover_time_s)[:, :, None] * (rho * state["rate_mc"][:, :, None, :]).sum(axis=3)
+    state["user_eff"] = eff
+    objective = eff.reshape(B, -1).sum(axis=1) if p.objective_mode == "sum" else eff.reshape(B, -1).min(axis=1)
+    pbar = np.where(a[:, :, None, :] >= 0, P, 0.0)
+    e_used = batch_energy_used_j(p, state)
+    viol = np.stack([
+        np.maximum(0.0, T.sum(axis=1) - p.total_hover_time_s) / p.total_hover_time_s,
+        (np.maximum(0.0, T - p.max_slot_hover_time_s) + np.maximum(0.0, -T)).sum(axis=1) / p.max_slot_hover_time_s,
+        np.maximum(0.0, e_used - p.energy_per_uav_j).sum(axis=1) / p.energy_per_uav_j,
+        np.maximum(0.0, pbar.sum(axis=3) - p.max_power_w).reshape(B, -1).sum(axis=1) / p.max_power_w,
+        np.log10(np.maximum(1.0, state["interf"] / p.interference_threshold_w)).reshape(B, -1).sum(axis=1),
+        np.maximum(0.0, -P).reshape(B, -1).sum(axis=1) / p.max_power_w,
+    ])                                                                                        # C1..C6 (6, B)
+    total = viol[0] + viol[1] + viol[2] + viol[3] + viol[4] + viol[5]
+    return objective, objective - p.penalty * total, (viol <= FEASIBILITY_TOL).all(axis=0)
+
+
+def batch_observation(params: Params, static: list[np.ndarray], state: dict, slot: int) -> np.ndarray:
+    """``observation`` of B envs at the same slot, (B, D) float32; static = the stacked ``observation_static``."""
+    N = params.num_groups
+    T = state["hover"]
+    B = T.shape[0]
+    past = np.arange(N) < slot
+    one_hot = np.zeros((B, N))
+    if slot < N:
+        one_hot[:, slot] = 1.0
+    t_rem = np.maximum(0.0, params.total_hover_time_s - np.where(past, T, 0.0).sum(axis=1))
+    e_rem = np.maximum(0.0, params.energy_per_uav_j - batch_energy_used_j(params, state))
+    parts = [static[0].reshape(B, -1), static[1].reshape(B, -1), one_hot, (t_rem / params.total_hover_time_s)[:, None],
+             e_rem / params.energy_per_uav_j, np.where(past, T / params.max_slot_hover_time_s, 0.0),
+             np.where(past[None, :, None], state["user_eff"], 0.0).reshape(B, -1) / 10.0]
+    parts += [s.reshape(B, -1) for s in static[2:]]
+    return np.clip(np.concatenate(parts, axis=1), -5.0, 5.0).astype(np.float32)

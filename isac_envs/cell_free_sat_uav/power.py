@@ -100,7 +100,10 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
             break
         K = (Ct * (y / v)) @ C
         K.flat[:: K.shape[0] + 1] += g * g                                        # -Hessian of the objective
-        dx = np.linalg.solve(K, g)                                                # predictor (affine scaling)
+        try:
+            dx = np.linalg.solve(K, g)                                            # predictor (affine scaling)
+        except np.linalg.LinAlgError:                                             # numerically singular: x is final
+            break
         dv = -(C @ dx)
         dy = -y - y * dv / v
         vy, dvy = np.concatenate([v, y]), np.concatenate([dv, dy])
@@ -108,14 +111,17 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
         a_aff = min(1.0, float(np.min(-vy[neg] / dvy[neg]))) if neg.any() else 1.0
         sigma = (float((v + a_aff * dv) @ (y + a_aff * dy)) / gap) ** 3
         rc = sigma * gap / m - v * y - dv * dy                                    # corrector
-        dx = np.linalg.solve(K, -r_d - Ct @ (rc / v))
+        try:
+            dx = np.linalg.solve(K, -r_d - Ct @ (rc / v))
+        except np.linalg.LinAlgError:
+            break
         dv = -(C @ dx)
         dvy = np.concatenate([dv, (rc - y * dv) / v])
         neg = dvy < 0
         a = min(1.0, 0.99 * float(np.min(-vy[neg] / dvy[neg]))) if neg.any() else 1.0
         x_new = x + a * dx
         v_new = d - C @ x_new
-        if not (np.all(v_new > 0) and np.all(np.isfinite(x_new))):                # round-off at the boundary: stop
+        if not (np.all(v_new > 0) and np.all(np.isfinite(x_new)) and np.all(np.isfinite(dvy))):   # round-off: stop
             break
         x, v, y = x_new, v_new, y + a * dvy[m:]
     x_out[:, on] = np.maximum(x.reshape(A, u.size), 0.0)
