@@ -125,6 +125,7 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
             break
         x, v, y = x_new, v_new, y + a * dvy[m:]
     x_out[:, on] = np.maximum(x.reshape(A, u.size), 0.0)
+    x_out[b <= 0] = 0.0                          # no gain: any power is optimal, none wastes no energy
     return x_out
 
 
