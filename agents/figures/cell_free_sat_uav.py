@@ -21,7 +21,7 @@ LABELS = {"algorithm3": "Alg. 3", "algorithm6": "Alg. 6", "scheme1": "Scheme 1",
 #: one (marker, line style, marker size) per solver, drawn in this order: large hollow markers first, so that
 #: a line lying on another one (e.g. Scheme 1 and Scheme 2 at high thresholds) stays visible
 STYLE = {"algorithm3": ("o", "-", 10), "algorithm6": ("s", "--", 8.5), "scheme1": ("^", "-.", 7.5),
-         "scheme2": ("v", ":", 6.5), "scheme3": ("D", (0, (5, 1.5)), 5), "reference": ("P", "-", 5)}
+         "scheme2": ("v", ":", 6.5), "scheme3": ("D", (0, (6, 1.5, 1, 1.5, 1, 1.5)), 5), "reference": ("P", "-", 5)}
 SWEEPS = {
     "interference_threshold_dbm": ([-130.0, -120.0, -110.0, -100.0, -90.0], "interference threshold $I_{th}$ [dBm]"),
     "num_uavs": ([2, 4, 6, 8], "number of UAVs $M$ [count]"),
@@ -40,6 +40,16 @@ def _line(ax, x, y, name, **kw):
 def _legend_outside(ax, **kw):
     """Legend to the right of the axes, never over the data."""
     ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kw)
+
+
+def _overlap_note(ax, curves: dict[str, list[float]]) -> None:
+    """Name the solvers whose curves coincide (drawn on top of each other), below the legend."""
+    groups: dict[tuple, list[str]] = {}
+    for name, ys in curves.items():
+        groups.setdefault(tuple(np.round(ys, 6)), []).append(LABELS[name])
+    lines = [" = ".join(g) + " (same values)" for g in groups.values() if len(g) > 1]
+    if lines:
+        ax.text(1.02, 0.0, "overlapping:\n" + "\n".join(lines), transform=ax.transAxes, fontsize=7, va="bottom")
 
 
 def _solve_point(job):
@@ -103,8 +113,10 @@ def fig3_threshold(out_dir: Path, seeds, workers, values=None) -> Path:
     values = values or SWEEPS[field][0]
     table = _sweep(field, values, seeds, SOLVERS, workers)
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
-    for name in SOLVERS:
-        _line(ax, values, [np.mean([x[0] for x in table[(name, v)]]) for v in values], name)
+    curves = {name: [np.mean([x[0] for x in table[(name, v)]]) for v in values] for name in SOLVERS}
+    for name, ys in curves.items():
+        _line(ax, values, ys, name)
+    _overlap_note(ax, curves)
     ax.set(xlabel=SWEEPS[field][1], ylabel=r"overall efficiency $\eta_{sum}$ [bit/s/Hz]",
            title=f"Overall efficiency vs threshold ({len(seeds)} instances)")
     ax.set_xticks(values)                          # only the evaluated points
@@ -120,8 +132,9 @@ def fig4_min_efficiency(out_dir: Path, seeds, workers) -> Path:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, idx, lab in ((axes[0], 1, r"minimum efficiency $\eta_{min}$"), (axes[1], 0, r"overall efficiency $\eta_{sum}$")):
         vals = [[r[n][idx] for r in res] for n in SOLVERS]
-        ax.bar([LABELS[n] for n in SOLVERS], [np.mean(v) for v in vals],
-               yerr=[1.96 * np.std(v) / np.sqrt(len(v)) for v in vals], capsize=4)
+        bars = ax.bar([LABELS[n] for n in SOLVERS], [np.mean(v) for v in vals],
+                      yerr=[1.96 * np.std(v) / np.sqrt(len(v)) for v in vals], capsize=4)
+        ax.bar_label(bars, fmt="%.2f", padding=2, fontsize=8)          # zero bars stay readable
         ax.set(ylabel=lab + " [bit/s/Hz]")
         ax.grid(alpha=0.3, axis="y")
     axes[0].set_title("Fairness: Alg. 6 maximises the minimum")
@@ -171,9 +184,12 @@ def fig6_9_resource(out_dir: Path, field: str, seeds, workers, values=None) -> P
     values = values or SWEEPS[field][0]
     table = _sweep(field, values, seeds, SOLVERS, workers)
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 4))
-    for name in SOLVERS:
-        for ax, idx in zip(axes, (0, 1)):
-            _line(ax, values, [np.mean([x[idx] for x in table[(name, v)]]) for v in values], name)
+    for ax, idx in zip(axes, (0, 1)):
+        curves = {name: [np.mean([x[idx] for x in table[(name, v)]]) for v in values] for name in SOLVERS}
+        for name, ys in curves.items():
+            _line(ax, values, ys, name)
+        if idx == 1:
+            _overlap_note(ax, curves)
     axes[0].set(xlabel=SWEEPS[field][1], ylabel=r"overall efficiency $\eta_{sum}$ [bit/s/Hz]")
     axes[1].set(xlabel=SWEEPS[field][1], ylabel=r"minimum efficiency $\eta_{min}$ [bit/s/Hz]")
     for ax in axes:
