@@ -69,6 +69,29 @@ def _constraints(A: int, M: int, row_link: np.ndarray, coef: np.ndarray, budget:
     return C, np.concatenate([budget, np.ones(row_link.size), np.zeros(n)])
 
 
+#: above this many variables the Newton system is solved through the general rows (Woodbury), not densely
+DENSE_NEWTON_MAX = 64
+
+
+def _newton_solver(C: np.ndarray, n_general: int, w: np.ndarray, hess: np.ndarray):
+    """Solver of (C^T diag(w) C + diag(hess)) dx = r. C = [general rows; -I]: dense for small problems, else
+    Woodbury through the k general rows (k = UAV budgets + interference rows << n at large swarms):
+    K = D + G^T W G, D = hess + w_x diagonal, K^-1 r = D^-1 r - D^-1 G^T (W^-1 + G D^-1 G^T)^-1 G D^-1 r."""
+    n = C.shape[1]
+    if n <= DENSE_NEWTON_MAX:
+        K = (C.T * w) @ C
+        K.flat[:: n + 1] += hess
+        return lambda r: np.linalg.solve(K, r)
+    G, w_g = C[:n_general], w[:n_general]
+    d_inv = 1.0 / (hess + w[n_general:])
+    if not np.all(np.isfinite(d_inv)):
+        raise np.linalg.LinAlgError("degenerate diagonal")
+    GD = G * d_inv
+    S = GD @ G.T
+    S.flat[:: n_general + 1] += 1.0 / np.maximum(w_g, 1e-300)
+    return lambda r: d_inv * r - GD.T @ np.linalg.solve(S, GD @ r)
+
+
 def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: np.ndarray,
                 tol: float = 1e-9, max_iter: int = 60) -> np.ndarray:
     """Problem (34) for one slot: max sum_{a,m} ln(1 + b_{a,m} x_{a,m}) s.t. x >= 0, sum_a x_{a,m} <= budget_m,
@@ -98,10 +121,9 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
         gap = float(v @ y)
         if gap <= tol and float(np.abs(r_d).max()) <= dual_tol:
             break
-        K = (Ct * (y / v)) @ C
-        K.flat[:: K.shape[0] + 1] += g * g                                        # -Hessian of the objective
         try:
-            dx = np.linalg.solve(K, g)                                            # predictor (affine scaling)
+            newton = _newton_solver(C, n_general, y / v, g * g)
+            dx = newton(g)                                                        # predictor (affine scaling)
         except np.linalg.LinAlgError:                                             # numerically singular: x is final
             break
         dv = -(C @ dx)
@@ -112,7 +134,7 @@ def max_log_sum(b: np.ndarray, budget: np.ndarray, row_link: np.ndarray, coef: n
         sigma = (float((v + a_aff * dv) @ (y + a_aff * dy)) / gap) ** 3
         rc = sigma * gap / m - v * y - dv * dy                                    # corrector
         try:
-            dx = np.linalg.solve(K, -r_d - Ct @ (rc / v))
+            dx = newton(-r_d - Ct @ (rc / v))
         except np.linalg.LinAlgError:
             break
         dv = -(C @ dx)

@@ -43,6 +43,24 @@ def test_max_log_sum_matches_cvxpy(seed):
     assert np.log1p(b * x).sum() == pytest.approx(prob.value, abs=1e-6)
 
 
+def test_max_log_sum_woodbury_path_matches_dense():
+    """Above DENSE_NEWTON_MAX variables (large swarms) the Newton system goes through the general rows."""
+    rng = np.random.default_rng(7)
+    A, M = 6, 20
+    b, u = 10 ** rng.uniform(-1, 3, (A, M)), rng.uniform(0.05, 1, M)
+    rows, coef = rng.integers(0, A, 10), 10 ** rng.uniform(-1, 2, (10, M))
+    assert A * M > power.DENSE_NEWTON_MAX
+    x = power.max_log_sum(b, u, rows, coef)
+    dense = power.DENSE_NEWTON_MAX
+    try:
+        power.DENSE_NEWTON_MAX = 10**9
+        x_dense = power.max_log_sum(b, u, rows, coef)
+    finally:
+        power.DENSE_NEWTON_MAX = dense
+    assert np.log1p(b * x).sum() == pytest.approx(np.log1p(b * x_dense).sum(), abs=1e-7)
+    assert (x.sum(axis=0) <= u + 1e-9).all() and all(coef[r] @ x[rows[r]] <= 1 + 1e-9 for r in range(10))
+
+
 def test_max_log_sum_water_filling_hand_value():
     # one UAV, no interference rows: water-filling x_a = (1/pi - 1/b_a)^+ with sum x = budget
     b = np.array([[4.0], [1.0], [0.1]])
