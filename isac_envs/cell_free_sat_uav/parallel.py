@@ -88,6 +88,8 @@ class CellFreeSatUAVParallelEnv(TeamParallelEnv):
                 "render_modes": ["ansi", "rgb_array"], "render_fps": 4}
     env_cls = CellFreeSatUAVEnv
     agent_prefix = "uav"
+    #: leaderboard rule (contract 4), as the single-agent env: the episode's return (shared team reward)
+    score_rule = CellFreeSatUAVEnv.score_rule
 
     def num_team_agents(self) -> int:
         return self.params.num_uavs
