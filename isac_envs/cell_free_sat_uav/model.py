@@ -249,7 +249,7 @@ def subchannel_freqs_hz(params: Params) -> np.ndarray:
 
 def _link_geometry(uav_pos, rx_pos):
     """3-D distance and elevation (deg) of every UAV -> receiver pair; uav (N, M, 3), rx (N, R, 3) -> (N, R, M) (S1)."""
-    diff = uav_pos[:, None, :, :] - rx_pos[:, :, None, :]
+    diff = uav_pos[..., None, :, :] - rx_pos[..., :, None, :]                     # any leading (env) axes
     d_h = np.hypot(diff[..., 0], diff[..., 1])
     dist = np.sqrt(d_h**2 + diff[..., 2] ** 2)
     return dist, elevation_deg(diff[..., 2], d_h)
@@ -275,51 +275,72 @@ def _group_centres(params: Params, rng: np.random.Generator) -> np.ndarray:
     return centres
 
 
-def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
-    """Draw one flight instance in the spec's order (Sec. 3, steps 1-9)."""
-    N, K, M, J, L = (params.num_groups, params.users_per_group, params.num_uavs, params.num_sat_users,
-                     params.num_subchannels)
-    centres = _group_centres(params, rng)                                        # 1
-    r = params.group_radius_m * np.sqrt(rng.uniform(size=(N, K)))                # 2
-    ang = rng.uniform(0.0, 2 * np.pi, size=(N, K))
-    user_pos = np.empty((N, K, 3))
-    user_pos[..., 0] = centres[:, None, 0] + r * np.cos(ang)
-    user_pos[..., 1] = centres[:, None, 1] + r * np.sin(ang)
+def draw_instance_randoms(params: Params, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Every random number of one flight, drawn from ``rng`` in the spec's order (Sec. 3, steps 1-9)."""
+    N, K, M, J = params.num_groups, params.users_per_group, params.num_uavs, params.num_sat_users
+    d = {"centres": _group_centres(params, rng)}                                                      # 1
+    d["r_u"] = rng.uniform(size=(N, K))                                                               # 2
+    d["ang_u"] = rng.uniform(0.0, 2 * np.pi, size=(N, K))
+    d["rot"] = rng.uniform(0.0, 2 * np.pi, size=N)                                                    # 3
+    d["sat_xy"] = rng.uniform(0.0, params.region_size_m, size=(J, 2))                                 # 4
+    d["perm"] = np.stack([rng.permutation(J) for _ in range(N)]) if N else np.zeros((0, J), np.int64)  # 5
+    d["u_los_user"] = rng.uniform(size=(N, K, M))                                                     # 6
+    d["u_los_sat"] = rng.uniform(size=(N, J, M))
+    d["z_sh_user"] = rng.standard_normal((N, K, M))                                                   # 7
+    d["z_sh_sat"] = rng.standard_normal((N, J, M))
+    shp = (N, K, params.num_subchannels, params.fading_samples, params.num_rx_antennas, M)            # 9
+    d["fading_re"] = rng.standard_normal(shp)
+    d["fading_im"] = rng.standard_normal(shp)
+    return d
+
+
+def build_instances(params: Params, d: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The Instance fields from the draws of ``draw_instance_randoms``, for any leading (env) axes of the
+    draws: geometry (S1), LoS states (S3), gains (S4) and proxies (S5), scheduling, fading (Sec. 3)."""
+    K, M, J, L = params.users_per_group, params.num_uavs, params.num_sat_users, params.num_subchannels
+    centres = d["centres"]
+    lead = centres.shape[:-2]
+    r = params.group_radius_m * np.sqrt(d["r_u"])
+    user_pos = np.empty(d["r_u"].shape + (3,))
+    user_pos[..., 0] = centres[..., None, 0] + r * np.cos(d["ang_u"])
+    user_pos[..., 1] = centres[..., None, 1] + r * np.sin(d["ang_u"])
     user_pos[..., 2] = params.ground_height_m
-    rot = rng.uniform(0.0, 2 * np.pi, size=N)                                    # 3
     r_s = params.swarm_radius_m if M > 1 else 0.0
-    phi = rot[:, None] + 2 * np.pi * np.arange(M)[None, :] / M
-    uav_pos = np.empty((N, M, 3))
-    uav_pos[..., 0] = centres[:, None, 0] + r_s * np.cos(phi)
-    uav_pos[..., 1] = centres[:, None, 1] + r_s * np.sin(phi)
+    phi = d["rot"][..., None] + 2 * np.pi * np.arange(M) / M
+    uav_pos = np.empty(phi.shape + (3,))
+    uav_pos[..., 0] = centres[..., None, 0] + r_s * np.cos(phi)
+    uav_pos[..., 1] = centres[..., None, 1] + r_s * np.sin(phi)
     uav_pos[..., 2] = params.uav_altitude_m
-    sat_xy = rng.uniform(0.0, params.region_size_m, size=(J, 2))                 # 4
-    sat_user_pos = np.concatenate([sat_xy, np.full((J, 1), params.ground_height_m)], axis=1)
-    sat_subchannel = np.zeros((N, J), dtype=np.int64)                            # 5
-    for n in range(N):
-        perm = rng.permutation(J)
-        sat_subchannel[n, perm] = np.arange(J) % L
+    sat_user_pos = np.concatenate([d["sat_xy"], np.full(d["sat_xy"].shape[:-1] + (1,), params.ground_height_m)], axis=-1)
+    sat_subchannel = np.zeros(d["perm"].shape, dtype=np.int64)
+    np.put_along_axis(sat_subchannel, d["perm"], np.broadcast_to(np.arange(J) % L, d["perm"].shape), axis=-1)
+    N = centres.shape[-2]
     d_u, th_u = _link_geometry(uav_pos, user_pos)
-    d_s, th_s = _link_geometry(uav_pos, np.broadcast_to(sat_user_pos, (N, J, 3)))
+    d_s, th_s = _link_geometry(uav_pos, np.broadcast_to(sat_user_pos[..., None, :, :], lead + (N, J, 3)))
     p_u = los_probability(th_u, params.los_a, params.los_b)
     p_s = los_probability(th_s, params.los_a, params.los_b)
-    los_user = rng.uniform(size=(N, K, M)) < p_u                                 # 6
-    los_sat = rng.uniform(size=(N, J, M)) < p_s
-    sh_u = rng.standard_normal((N, K, M)) * np.where(los_user, params.shadow_std_los_db, params.shadow_std_nlos_db)
-    sh_s = rng.standard_normal((N, J, M)) * np.where(los_sat, params.shadow_std_los_db, params.shadow_std_nlos_db)
-    f = subchannel_freqs_hz(params)                                              # 8
+    los_user = d["u_los_user"] < p_u
+    los_sat = d["u_los_sat"] < p_s
+    sh_u = d["z_sh_user"] * np.where(los_user, params.shadow_std_los_db, params.shadow_std_nlos_db)
+    sh_s = d["z_sh_sat"] * np.where(los_sat, params.shadow_std_los_db, params.shadow_std_nlos_db)
+    f = subchannel_freqs_hz(params)
     eta_l, eta_n = params.excess_los_db, params.excess_nlos_db
-    gain_user = _gain_from_loss(d_u, np.where(los_user, eta_l, eta_n) + sh_u, f, params)
-    gain_sat = _gain_from_loss(d_s, np.where(los_sat, eta_l, eta_n) + sh_s, f, params)
-    gain_user_proxy = _gain_from_loss(d_u, p_u * eta_l + (1 - p_u) * eta_n, f, params)
-    gain_sat_proxy = _gain_from_loss(d_s, p_s * eta_l + (1 - p_s) * eta_n, f, params)
-    shp = (N, K, L, params.fading_samples, params.num_rx_antennas, M)            # 9
-    fading = np.empty(shp, dtype=np.complex128)                                  # (re + 1j im) / sqrt(2), bit for bit
-    fading.real = rng.standard_normal(shp)
-    fading.imag = rng.standard_normal(shp)
+    fading = np.empty(d["fading_re"].shape, dtype=np.complex128)                 # (re + 1j im) / sqrt(2), bit for bit
+    fading.real = d["fading_re"]
+    fading.imag = d["fading_im"]
     fading /= np.sqrt(2.0)
-    return Instance(centres, user_pos, uav_pos, sat_user_pos, sat_subchannel, los_user, los_sat,
-                    gain_user, gain_sat, gain_user_proxy, gain_sat_proxy, fading)
+    return {"group_center": centres, "user_pos": user_pos, "uav_pos": uav_pos, "sat_user_pos": sat_user_pos,
+            "sat_subchannel": sat_subchannel, "los_user": los_user, "los_sat": los_sat,
+            "gain_user": _gain_from_loss(d_u, np.where(los_user, eta_l, eta_n) + sh_u, f, params),
+            "gain_sat": _gain_from_loss(d_s, np.where(los_sat, eta_l, eta_n) + sh_s, f, params),
+            "gain_user_proxy": _gain_from_loss(d_u, p_u * eta_l + (1 - p_u) * eta_n, f, params),
+            "gain_sat_proxy": _gain_from_loss(d_s, p_s * eta_l + (1 - p_s) * eta_n, f, params),
+            "fading": fading}
+
+
+def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
+    """Draw one flight instance in the spec's order (Sec. 3, steps 1-9)."""
+    return Instance(**build_instances(params, draw_instance_randoms(params, rng)))
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -358,7 +379,7 @@ def mc_rates_assigned(params: Params, instance: Instance, assignment: np.ndarray
 
 def sat_mask(params: Params, sat_subchannel: np.ndarray) -> np.ndarray:
     """phi_{n,j,l} = 1[l = l_{n,j}]; (N, J, L) bool."""
-    return sat_subchannel[:, :, None] == np.arange(params.num_subchannels)
+    return sat_subchannel[..., None] == np.arange(params.num_subchannels)
 
 
 def interference_w(params: Params, gain_sat: np.ndarray, sat_subchannel: np.ndarray, pbar: np.ndarray):
@@ -522,12 +543,13 @@ def evaluate_rates(params: Params, instance: Instance, decision: Decision, rate_
 
 # --------------------------------------------------------------------------- observation
 def observation_static(params: Params, instance: Instance, full: bool = False) -> tuple[np.ndarray, ...]:
-    """Instance-dependent observation blocks: snr (N,K,M), cap (N,M,L) and (full) per-subchannel snr (Sec. 6)."""
+    """Instance-dependent observation blocks: snr (N,K,M), cap (N,M,L) and (full) per-subchannel snr (Sec. 6).
+    ``instance`` may be any object with batched fields (leading env axes), e.g. a ``SimpleNamespace``."""
     p_max, noise = params.max_power_w, params.noise_w
     tiny = 1e-300                                                                      # underflowed gain: no link
-    snr = 10 * np.log10(np.maximum(instance.gain_user.mean(axis=3) * p_max / noise, tiny)) / 20
-    mask = sat_mask(params, instance.sat_subchannel)                                   # (N, J, L)
-    worst = np.max(np.where(mask[:, :, None, :], instance.gain_sat, 0.0), axis=1, initial=0.0)   # (N, M, L)
+    snr = 10 * np.log10(np.maximum(instance.gain_user.mean(axis=-1) * p_max / noise, tiny)) / 20
+    mask = sat_mask(params, instance.sat_subchannel)                                   # (..., N, J, L)
+    worst = np.max(np.where(mask[..., None, :], instance.gain_sat, 0.0), axis=-3, initial=0.0)   # (..., N, M, L)
     with np.errstate(divide="ignore"):
         cap_db = np.where(worst > 0, 10 * np.log10(params.interference_threshold_w / (p_max * np.where(worst > 0, worst, 1.0))), 60.0)
     blocks = [np.clip(snr, -5, 5), np.clip(cap_db / 20, -5, 5)]

@@ -4,12 +4,14 @@ Every env of the batch is at the same slot (the episode length is the fixed N), 
 of all B flights with the batched pure functions of ``model`` (``batch_*``), which reuse the single env's
 functions (``backoff``, ``interference_w``, ``mc_logdet_rate_bits``) with the env axis in place of the
 slot axis. Randomness: env i owns ``np.random.Generator`` ``rngs[i]`` seeded as ``SyncVectorEnv`` seeds
-it, and draws its flight with ``model.sample_instance`` (the one Python loop over envs, at the
-simultaneous autoreset every N steps, together with the per-env static observation blocks).
+it, and draws its flight's random numbers with ``model.draw_instance_randoms`` (the one Python loop over
+envs, at the simultaneous autoreset every N steps); ``model.build_instances`` then computes every
+flight (geometry, gains, fading) and ``model.observation_static`` its observation blocks, batched.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -83,10 +85,10 @@ class CellFreeSatUAVVectorEnv(VectorEnv):
 
     def _new_flights(self) -> None:
         """Draw every env's flight from its own generator (the one loop over envs) and batch it."""
-        insts = [model.sample_instance(self.params, rng) for rng in self.rngs]
-        self.inst = {f: np.stack([getattr(i, f) for i in insts]) for f in _INSTANCE_FIELDS}
-        blocks = [model.observation_static(self.params, i, self.full_obs) for i in insts]
-        self.static = [np.stack([b[k] for b in blocks]) for k in range(len(blocks[0]))]
+        draws = [model.draw_instance_randoms(self.params, rng) for rng in self.rngs]
+        batched = model.build_instances(self.params, {k: np.stack([d[k] for d in draws]) for k in draws[0]})
+        self.inst = {f: batched[f] for f in _INSTANCE_FIELDS}
+        self.static = list(model.observation_static(self.params, SimpleNamespace(**batched), self.full_obs))
         self.state = model.batch_empty_state(self.params, self.num_envs)
         self.slot = 0
         self._needs_reset = False
