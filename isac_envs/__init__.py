@@ -58,6 +58,7 @@ EXTRA_IDS: dict[str, list[dict]] = {
 VECTOR_ENTRY_POINTS: dict[str, str] = {
     "isac_envs/DeviceFreeLocalization-v1": "isac_envs.device_free_localization.vector:DeviceFreeLocalizationVectorEnv",
     "isac_envs/MultiUAVISAC-v0": "isac_envs.multi_uav_isac.vector:MultiUAVISACVectorEnv",
+    "isac_envs/CellFreeSatUAV-v0": "isac_envs.cell_free_sat_uav.vector:CellFreeSatUAVVectorEnv",
     "isac_envs/UAVEffectiveCapacity-v1": "isac_envs.uav_effective_capacity.vector:UAVEffectiveCapacityEnvVector",
 }
 

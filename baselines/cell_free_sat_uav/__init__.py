@@ -32,8 +32,9 @@ KEY_METRICS = ("efficiency_sum", "efficiency_min", "jain_fairness", "users_serve
                "interference_margin_db_max", "de_rel_error")
 
 LEADERBOARD_NOTE = ("Objective: overall data transmission efficiency (8), bit/s/Hz over the whole flight "
-                    "(objective_mode='sum', the paper's main objective; the episode's score is the last step's "
-                    "info['objective']). efficiency_min is the max-min objective (10) that Algorithm 6 maximises: "
+                    "(objective_mode='sum', the paper's main objective). Score rule 'return': an episode scores its "
+                    "undiscounted return = the penalised whole-flight objective (the last step's info['objective'] "
+                    "when feasible). efficiency_min is the max-min objective (10) that Algorithm 6 maximises: "
                     "rank by it with the Params override objective_mode='maxmin' (e.g. a config with "
                     "'objective_mode: maxmin'). The env's default 'summary' observation is a lossy CSI summary "
                     "(solvers read the full gains via info['instance']).")

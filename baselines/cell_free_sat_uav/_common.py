@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from isac_envs.cell_free_sat_uav import model
+from isac_envs.cell_free_sat_uav import model, power
 from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params
 from isac_envs.physics.deterministic_equivalent import de_compensation_bits, de_rate_bits, de_slack_nu
 
@@ -150,40 +150,26 @@ def solve_cvx(problem, fallback: bool = True) -> bool:
     return False
 
 
-def damped_step(P: np.ndarray, P_hat: np.ndarray, cur: float, value) -> tuple[np.ndarray, float] | None:
-    """Move towards ``P_hat`` by the first gamma in 1, 1/2, ..., 1/16 that improves ``value``; None if none does."""
-    for gamma in (1.0, 0.5, 0.25, 0.125, 0.0625):
-        P_new = P + gamma * (P_hat - P)
-        val = value(P_new)
-        if val > cur:
-            return P_new, val
-    return None
+damped_step = power.damped_step          # Algorithm 2's damped move (D6), shared with the env's hybrid decoder
 
 
 def sca_power_loop(params, instance, csi, a, P, T, prob, solve_step, value, max_iter: int, tol: float) -> np.ndarray:
-    """Outer loop shared by Algorithms 2 and 5: refresh nu, solve the convex step, repair, damped move.
+    """Outer loop shared by Algorithms 2 and 5 (and the env's hybrid decoder): the model's
+    ``power.sca_power_loop`` over the whole flight's used links ``prob.idx_n, prob.idx_l``.
 
     ``solve_step(b, nu) -> x | None`` solves the system's convex problem for the linearised gains
     ``b`` (per used link and UAV); ``value(P)`` is the surrogate that must never decrease.
     """
     n_i, l_i = prob.idx_n, prob.idx_l
-    gain = assigned_gain(csi, a)[n_i, l_i]                                            # (A, M)
-    cur = value(P)
-    for _ in range(max_iter):
-        nu = assigned_nu(params, csi, a, P)[n_i, l_i]
-        x = solve_step(params.num_rx_antennas * gain * nu[:, None] * params.max_power_w / params.noise_w, nu)
-        if x is None:
-            break
-        P_hat = P.copy()
-        P_hat[n_i, :, l_i] = params.max_power_w * x
-        step = damped_step(P, repair_power(params, instance, csi, a, P_hat, T), cur, value)
-        if step is None:
-            break
-        gain_rel = (step[1] - cur) / max(abs(cur), 1e-12)
-        P, cur = step
-        if gain_rel < tol:
-            break
-    return P
+
+    def put(Q, X):
+        out = Q.copy()
+        out[n_i, :, l_i] = X
+        return out
+
+    return power.sca_power_loop(params, P, assigned_gain(csi, a)[n_i, l_i], put,
+                                lambda Q: assigned_nu(params, csi, a, Q)[n_i, l_i], solve_step,
+                                lambda Q: repair_power(params, instance, csi, a, Q, T), value, max_iter, tol)
 
 
 def cached_problem(cache: dict | None, key: bytes, build, T: np.ndarray):

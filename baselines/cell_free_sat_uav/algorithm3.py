@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from baselines.cell_free_sat_uav import _common as C
-from isac_envs.cell_free_sat_uav.model import Instance, Params, interference_w
+from isac_envs.cell_free_sat_uav.model import Instance, Params, interference_w, validate_instance
 
 
 # --------------------------------------------------------------------------- Algorithm 1
@@ -173,6 +173,7 @@ def hover_time_lp(params: Params, instance: Instance, a: np.ndarray, P: np.ndarr
 def solve(params: Params, instance: Instance, return_trace: bool = False, use_interference: bool = True,
           gain_user=None, gain_sat=None, max_iter: int = 10, tol: float = 1e-3):
     """Algorithm 3: (T, P) <- (T^0, P^0); repeat Alg. 1, Alg. 2, LP (21); return the best iterate (Sec. 8.4)."""
+    validate_instance(params, instance)
     csi = C.make_csi(instance, gain_user, gain_sat, use_interference)
     T, P = C.initial_point(params, instance, csi)
     a = subchannel_allocation(params, instance, P, T, csi)

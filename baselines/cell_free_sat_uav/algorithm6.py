@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from baselines.cell_free_sat_uav import _common as C
-from isac_envs.cell_free_sat_uav.model import Instance, Params
+from isac_envs.cell_free_sat_uav.model import Instance, Params, validate_instance
 
 
 # --------------------------------------------------------------------------- Algorithm 4
@@ -157,6 +157,7 @@ def hover_time_lp(params: Params, instance: Instance, a: np.ndarray, P: np.ndarr
 # --------------------------------------------------------------------------- Algorithm 6
 def solve(params: Params, instance: Instance, return_trace: bool = False, max_iter: int = 10, tol: float = 1e-3):
     """Algorithm 6: (T, P) <- (T^0, P^0); repeat Alg. 4 (kept if not worse), Alg. 5, LP (49); best iterate (Sec. 8.8)."""
+    validate_instance(params, instance)
     csi = C.make_csi(instance)
     T, P = C.initial_point(params, instance, csi)
     a = subchannel_allocation(params, instance, P, T, csi)

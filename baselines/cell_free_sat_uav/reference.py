@@ -15,7 +15,7 @@ import numpy as np
 
 from baselines.cell_free_sat_uav import _common as C
 from baselines.cell_free_sat_uav import algorithm3
-from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params
+from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params, validate_instance
 
 #: largest number of assignments ``exhaustive`` enumerates (K_g^(N L))
 MAX_ASSIGNMENTS = 4096
@@ -101,6 +101,7 @@ def joint_step(params: Params, instance: Instance, a: np.ndarray, P: np.ndarray,
 
 def solve(params: Params, instance: Instance, return_trace: bool = False, max_iter: int = 10, tol: float = 1e-4):
     """Algorithm 3's output, then up to ``max_iter`` rounds of joint (P, T) step + Algorithm 1 (kept if not worse)."""
+    validate_instance(params, instance)
     csi = C.make_csi(instance)
     d = algorithm3.solve(params, instance)
     a, P, T = d.assignment.copy(), d.power.copy(), d.hover_time.copy()
@@ -127,6 +128,7 @@ def exhaustive(params: Params, instance: Instance) -> Decision:
 
     Raises ValueError at once when K_g^(N L) > MAX_ASSIGNMENTS (an input guard, not infeasibility).
     """
+    validate_instance(params, instance)
     N, L, K = params.num_groups, params.num_subchannels, params.users_per_group
     count = K ** (N * L)
     if count > MAX_ASSIGNMENTS:

@@ -9,6 +9,7 @@ from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params
 
 def solve(params: Params, instance: Instance, return_trace: bool = False):
     """Algorithm 3 with ``use_interference=False``; then per-subchannel back-off with the true gains (D9)."""
+    model.validate_instance(params, instance)
     d, trace = algorithm3.solve(params, instance, return_trace=True, use_interference=False)
     power = model.backoff(params, instance.gain_sat, instance.sat_subchannel, d.assignment, d.power)
     out = Decision(d.assignment, power, d.hover_time)

@@ -10,6 +10,7 @@ from isac_envs.cell_free_sat_uav.model import Decision, Instance, Params
 def solve(params: Params, instance: Instance, return_trace: bool = False, apply_backoff: bool = True):
     """Algorithm 3 with ``gain_user_proxy``/``gain_sat_proxy`` everywhere; ``apply_backoff=False`` returns the
     decision before the final true-CSI back-off (it underestimates interference, acceptance check 14)."""
+    model.validate_instance(params, instance)
     d, trace = algorithm3.solve(params, instance, return_trace=True, gain_user=instance.gain_user_proxy,
                                 gain_sat=instance.gain_sat_proxy)
     power = d.power

@@ -28,6 +28,7 @@ def _allocate_slot(g: np.ndarray, rate: np.ndarray) -> np.ndarray:
 
 def solve(params: Params, instance: Instance) -> Decision:
     """T_n = min(T_slot, T_tot/N); subchannels by summed path gain; every UAV p = min(P_max, E_m/sum T)/L; (S-BO)."""
+    model.validate_instance(params, instance)
     N, M, L = params.num_groups, params.num_uavs, params.num_subchannels
     T = np.full(N, min(params.max_slot_hover_time_s, params.total_hover_time_s / N))
     g = instance.gain_user.sum(axis=2)                                           # (N, K, L)

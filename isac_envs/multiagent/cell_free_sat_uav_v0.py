@@ -13,7 +13,7 @@ from isac_envs.cell_free_sat_uav.parallel import CellFreeSatUAVParallelEnv
 
 def parallel_env(**kwargs: Any) -> CellFreeSatUAVParallelEnv:
     """The ``ParallelEnv`` (keywords as the single-agent env: params=, config=, render_mode=,
-    enforce_interference=, observation=, Params overrides such as num_uavs=)."""
+    enforce_interference=, observation=, action_mode=, Params overrides such as num_uavs=)."""
     return CellFreeSatUAVParallelEnv(**kwargs)
 
 

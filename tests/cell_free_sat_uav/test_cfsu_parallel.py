@@ -77,3 +77,21 @@ def test_parallel_bad_input_and_aec():
     aec = cell_free_sat_uav_v0.env(config="small", num_uavs=5)
     aec.reset(seed=1)
     assert aec.num_agents == 5
+
+
+@pytest.mark.parametrize("num_uavs", [64, 128])
+def test_swarm_scale_steps_and_resets(num_uavs):
+    """Issue 12 item 4: the default setting with 64 and 128 UAV agents resets and plays whole flights."""
+    env = cell_free_sat_uav_v0.parallel_env(num_uavs=num_uavs)
+    rng = np.random.default_rng(0)
+    for seed in (0, 1):
+        obs, infos = env.reset(seed=seed)
+        assert len(obs) == num_uavs and env.observation_space("uav_0").shape == (env.state().size + num_uavs,)
+        total = 0.0
+        while env.agents:
+            obs, rew, term, trunc, infos = env.step({a: rng.uniform(-1, 1, env.action_space(a).shape)
+                                                     .astype(np.float32) for a in env.agents})
+            total += rew["uav_0"]
+            assert all(np.isfinite(o).all() for o in obs.values())
+        assert infos["uav_0"]["feasible"] and total == pytest.approx(infos["uav_0"]["objective"], rel=1e-9)
+        assert total > 0
