@@ -118,6 +118,14 @@ def cmd_figures(args) -> int:
 
 
 def cmd_perf(args) -> int:
+    if args.training:  # PPO learn throughput, per-env envs vs the native vector env (agents.perf_training)
+        from agents import perf_training
+
+        systems = ["cartpole", *(_systems_arg(args.system) if args.system else ["device_free_localization"])]
+        argv = ["--system", *systems, "--n-envs", *map(str, args.ns or [64]), "--timesteps", str(args.timesteps)]
+        perf_training.main(argv)
+        if not (args.vector or args.scale):
+            return 0
     if args.vector or args.scale:
         return _cmd_perf_vector_scale(args)
     from agents.perf import perf_system, perf_table
@@ -214,6 +222,10 @@ def build_parser() -> argparse.ArgumentParser:
     pf.add_argument("--ns", type=int, nargs="+", default=None, help="batch sizes for --vector (default: 1 64 1024 4096)")
     pf.add_argument("--budget", type=float, default=20.0,
                     help="seconds per measurement: larger N (agent counts) estimated to cost more are skipped, with a note")
+    pf.add_argument("--training", action="store_true",
+                    help="PPO training env-steps/s (rollouts + updates) with per-env envs and with the native "
+                         "vector env, CartPole-v1 as calibration (n_envs from --ns, default 64)")
+    pf.add_argument("--timesteps", type=positive_int, default=16_384, help="PPO steps per --training measurement")
     pf.add_argument("--scale", action="store_true",
                     help="PettingZoo reset/step time against the number of agents (cell_free_sat_uav_v0, multi_uav_isac_v0)")
     pf.add_argument("--agents", type=int, nargs="+", default=None, help="agent counts for --scale (default: 8 16 32 64 128)")
