@@ -234,7 +234,7 @@ class Decision:
 
 def sample_instance(params: Params, rng: np.random.Generator) -> Instance:
     """Draw an Instance; draw order: user jitter, target jitter, uav_start, fading re, fading im."""
-    J = params.position_jitter
+    J = abs(params.position_jitter)  # -0.0 passes validation as 0 m but would flip uniform's bounds
     K, M, L = params.num_users, params.num_antennas, params.num_samples
     user_pos = np.asarray(params.user_positions, float) + rng.uniform(-J, J, (K, 2))
     target_pos = np.asarray(params.target_position, float) + rng.uniform(-J, J, 2)

@@ -105,3 +105,15 @@ def test_every_solver_validates_its_instance(small, solver):
     for field, bad in _bad_instances(small, inst):
         with pytest.raises(ValueError, match=f"instance.{field}"):
             solve(small, bad)
+
+
+def test_negative_zero_jitter_is_zero_jitter():
+    """-0.0 passes the >= 0 bound; it must draw like 0.0 (numpy's uniform refuses high < low)."""
+    import gymnasium as gym
+    import numpy as np
+
+    import isac_envs  # noqa: F401
+
+    obs = [gym.make("isac_envs/UAVEffectiveCapacity-v1", config="small", position_jitter=j).reset(seed=3)[0]
+           for j in (0.0, -0.0)]
+    np.testing.assert_array_equal(obs[0], obs[1])
