@@ -3,8 +3,9 @@
 Three full-duplex ISAC base stations on alternate vertices of a hexagon each serve one UE
 and range one passive target with their own downlink. The decision is the BS transmit
 power vector; the objective is minus the worst BS's range STD (Curry), subject to a
-downlink SINR threshold at every UE. Equation tags (S1)...(S11), (C1), (C2) refer to
-``shared/spec/device_free_localization.md`` Sec. 5 (the paper's lost equations, restated).
+downlink SINR threshold at every UE. Equation tags (S1)...(S11), (C1), (C2) number the model's
+equations (the paper's lost equations, restated by the project); each function below states the
+formula it implements, and docs/device_free_localization.md describes the model.
 
 Pure functions, no Gymnasium. Randomness only through the ``rng`` argument.
 """
