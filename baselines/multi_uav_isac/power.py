@@ -153,7 +153,9 @@ def _price_response(lm: LinkModel, newton_steps: int = 25):
                 xd, xt = ad + ed * x, at + et * x
                 f = c_d / xd**2 + c_t / xt**2
                 df = -2.0 * (c_d * ed / xd**3 + c_t * et / xt**3)
-                new = np.clip(x - (f - target) / df, lb, ub)
+                with np.errstate(over="ignore"):  # a vanishing slope (e.g. theta2 ~ 1e-309) steps to a bound
+                    step = np.divide(f - target, df, out=np.zeros_like(x), where=df != 0.0)
+                new = np.clip(x - step, lb, ub)
                 done = np.all(np.abs(new - x) <= 1e-14 * new)
                 x = new
                 if done:

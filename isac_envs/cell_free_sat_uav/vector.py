@@ -141,4 +141,6 @@ class CellFreeSatUAVVectorEnv(VectorEnv):
         return model.batch_observation(self.params, self.static, self.state, self.slot)
 
     def close_extras(self, **kwargs):
-        self._single.close()
+        single = getattr(self, "_single", None)  # absent when __init__ raised (close() runs from __del__)
+        if single is not None:
+            single.close()

@@ -247,3 +247,12 @@ def test_power_solvers_warning_free_at_theta1_edges(theta1):
         p = power.solve_kkt(lm)
         binding = ~lm.is_comm & (lm.group_sum(lm.ub) > params.p_total_w)[lm.group]
         assert binding.any() and np.allclose(p[binding], lm.lb[binding])
+
+
+def test_subnormal_sensing_weight_raises_no_warning():
+    """theta2 = 2.2e-309 (found by hypothesis 6.170 in CI) made the KKT Newton slope of the radar
+    links vanish: an overflow warning in power.py; now finite powers and no warning."""
+    params = SMALL.replace(theta2=2.225073858507203e-309)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _assert_solvers_finite(params, _assert_env_finite(params))
