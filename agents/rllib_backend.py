@@ -302,7 +302,9 @@ def train_rllib(system_name: str, multiagent: bool = False, policies: str = "sha
     started_ray = False
     if not ray.is_initialized():
         local = {} if address else {"include_dashboard": False}  # joining a cluster: its own settings
-        ray.init(address=address, **(local | dict(ray_init or {})))
+        # no --address: always a new local instance ("local"), even if a stale /tmp/ray/ray_current_cluster
+        # or RAY_ADDRESS points at a cluster that is gone
+        ray.init(address=address or "local", **(local | dict(ray_init or {})))
         started_ray = True
     try:
         algo = ppo_config(system, settings, hp, agents, policies, num_env_runners, num_envs_per_env_runner,

@@ -22,7 +22,7 @@ from agents.trained import load_agent, read_run  # noqa: E402
 
 @pytest.fixture(scope="module")
 def local_ray():
-    ray.init(num_cpus=2, include_dashboard=False)
+    ray.init(address="local", num_cpus=2, include_dashboard=False)  # never a stale cluster address
     yield
     ray.shutdown()
 
