@@ -11,26 +11,23 @@ from isac_envs import SYSTEMS, available_systems
 
 
 # --------------------------------------------------------------------------- argument checks
-def positive_int(text: str) -> int:
-    """argparse ``type=``: an integer >= 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {value}")
-    return value
+def _int_at_least(minimum: int, what: str = ""):
+    """argparse ``type=`` factory: an integer >= ``minimum``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    parse.__doc__ = f"argparse ``type=``: an integer >= {minimum}{what}."
+    return parse
 
 
-def nonnegative_int(text: str) -> int:
-    """argparse ``type=``: an integer >= 0 (seeds, seed offsets)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+positive_int = _int_at_least(1)
+nonnegative_int = _int_at_least(0, " (seeds, seed offsets)")
 
 
 class _Parser(argparse.ArgumentParser):
